@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream';
+
+/** One object as the store reports it. `etag` is opaque: compare it, never parse it. */
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified?: Date;
+}
+
+export type ObjectBody = string | Uint8Array | Readable;
+
+export interface DeleteOutcome {
+  readonly key: string;
+  /** Set when the store refused to delete this key; a missing key is not an error. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * The object-store port. Keys are `/`-separated, never start with `/`, and are
+ * untrusted input: adapters reject keys that could escape their root.
+ */
+export interface ObjectStore {
+  /** Where the data lives, for reports: `file:///abs/dir` or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Every object under `prefix`, in key order, fetched page by page. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  head(key: string): Promise<StoredObject | undefined>;
+  /** The object's bytes as a stream; rejects with ObjectNotFoundError when absent. */
+  get(key: string): Promise<Readable>;
+  put(key: string, body: ObjectBody): Promise<StoredObject>;
+  /** Create only if absent: false when the key already exists. Exactly one of many racing callers wins. */
+  putIfAbsent(key: string, body: ObjectBody): Promise<boolean>;
+  /** Replace only if the current ETag matches: false otherwise (compare-and-swap). */
+  putIfMatch(key: string, body: ObjectBody, etag: string): Promise<boolean>;
+  /** Server-side copy; rejects with ObjectNotFoundError when the source is absent. */
+  copy(sourceKey: string, targetKey: string): Promise<StoredObject>;
+  /** Delete up to any number of keys (chunked by the adapter); errors are reported per key. */
+  deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]>;
+  /** A filesystem path for the key when the store is a local directory, so an engine can read it in place. */
+  localPath?(key: string): string | undefined;
+}
+
+export class ObjectNotFoundError extends Error {
+  override readonly name = 'ObjectNotFoundError';
+  constructor(readonly key: string) {
+    super(`Object not found: ${JSON.stringify(key)}`);
+  }
+}
