@@ -1,0 +1,273 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
+import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
+import { openWarehouse } from '@batchline/snowflake-loader';
+import { type BatchlineConfig, ConfigError, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
+import { inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
+import { progressPrinter } from './progress.js';
+import { type RunReport, renderReport } from './report.js';
+import { type HookPoint, runBatch } from './run-batch.js';
+import { pipelineStatus, renderStatus } from './status.js';
+import type { TaskName } from './config.js';
+
+/** Exit codes: 0 done, 1 failed, 2 bad usage or config, 75 the batch is in progress elsewhere (EX_TEMPFAIL). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, inProgress: 75 } as const;
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** @internal test hook, see cli.ts */
+  readonly hook?: (task: TaskName, point: HookPoint) => void | Promise<void>;
+  /** Delegate for `produce` (kinesis-producer's CLI). */
+  readonly produce?: (argv: string[]) => Promise<number>;
+  /** Delegate for `demo`. */
+  readonly demo?: (options: DemoCliOptions, io: CliIo) => Promise<number>;
+}
+
+export interface DemoCliOptions {
+  readonly scale: number;
+  readonly warehouse?: string;
+  readonly dir: string;
+  readonly json: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Validate --batch while parsing, so a bad id never reaches the store, the warehouse or a log line unquoted. */
+function parseBatchOption(value: string): BatchId {
+  try {
+    return toBatchId(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function parseScale(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100) {
+    throw new InvalidArgumentError(`expected a number > 0 and <= 100 (1 = 1.5M orders), got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+interface CommonFlags {
+  config?: string;
+  store?: string;
+  warehouse?: string;
+  cron?: string;
+  json?: boolean;
+}
+
+function withConfigFlags(cmd: Command, options: { cron?: boolean } = {}): Command {
+  cmd
+    .option('--config <file>', 'config file (default: ./batchline.config.json if present; env BATCHLINE_CONFIG)')
+    .option('--store <url>', 'object store: file://<dir> or s3://<bucket>[/prefix] (env BATCHLINE_STORE)')
+    .option('--warehouse <url>', 'warehouse: duckdb://<file> or snowflake://<account>/<db>/<schema>?warehouse=<wh> (env BATCHLINE_WAREHOUSE)');
+  if (options.cron) cmd.option('--cron <expr>', 'schedule the batch id derives from, UTC (env BATCHLINE_CRON)');
+  return cmd;
+}
+
+function configFrom(flags: CommonFlags, io: CliIo): BatchlineConfig {
+  return loadConfig({
+    ...(flags.config ? { file: flags.config } : {}),
+    cwd: io.cwd,
+    env: io.env,
+    overrides: { store: flags.store, warehouse: flags.warehouse, cron: flags.cron },
+  }).config;
+}
+
+async function emitReport(report: RunReport, flags: CommonFlags, io: CliIo): Promise<number> {
+  if (flags.json) io.stdout(`${JSON.stringify(report)}\n`);
+  else io.stdout(`${renderReport(report)}\n`);
+  if (inGitHubActions(io.env)) await publishToGitHubActions(report);
+  return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boolean; wait?: boolean }, io: CliIo): Promise<number> {
+  const config = configFrom(flags, io);
+  const progress = progressPrinter((line) => io.stderr(`${line}\n`));
+  for (;;) {
+    try {
+      const report = await runBatch({
+        store: config.store,
+        warehouse: config.warehouse,
+        batchId,
+        force: flags.force ?? false,
+        root: config.root,
+        onError: config.onError,
+        concurrency: config.concurrency,
+        tasks: config.tasks,
+        leaseSeconds: config.leaseSeconds,
+        onEvent: progress,
+        ...(io.hook ? { hook: io.hook } : {}),
+      });
+      return await emitReport(report, flags, io);
+    } catch (err) {
+      if (err instanceof BatchInProgressError && flags.wait) {
+        io.stderr(`${err.message}; waiting for it to finish (--wait)\n`);
+        await sleep(5000);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+export function createProgram(io: CliIo, state: { code: number } = { code: 0 }): Command {
+  const program = new Command('batchline')
+    .description('Claim, load, transform and archive e-commerce batches: Firehose -> S3 -> Snowflake, replayable, one run per batch.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  withConfigFlags(
+    program
+      .command('run')
+      .description('Run a batch: claim ∥ claim -> load ∥ load -> transform -> archive ∥ archive. Skips tasks that already succeeded.'),
+    { cron: true },
+  )
+    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC); default: the latest slot of the cron schedule').argParser(parseBatchOption))
+    .option('--force', 'rerun every task, also those that succeeded (all tasks are idempotent)', false)
+    .option('--wait', 'if another run holds the batch, wait for it instead of exiting with code 75', false)
+    .option('--json', 'print one machine-readable run report on stdout instead of the table', false)
+    .action(async (flags: CommonFlags & { batch?: BatchId; force: boolean; wait: boolean }) => {
+      const batchId = flags.batch ?? batchIdForSchedule(configFrom(flags, io).cron, new Date());
+      state.code = await runCommand(batchId, flags, io);
+    });
+
+  withConfigFlags(
+    program
+      .command('replay')
+      .description('Rerun every task of a batch that already ran; idempotent: a finished batch comes out unchanged.'),
+  )
+    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
+    .option('--json', 'print one machine-readable run report on stdout instead of the table', false)
+    .action(async (flags: CommonFlags & { batch: BatchId }) => {
+      const config = configFrom(flags, io);
+      const lifecycle = createBatchLifecycle(openObjectStore(config.store), { root: config.root });
+      const manifests = await Promise.all(ENTITIES.map((e) => lifecycle.readManifest(e, flags.batch)));
+      if (manifests.every((m) => m === undefined)) {
+        throw new UsageError(`batch ${flags.batch} was never claimed, so there is nothing to replay; to run it for the first time: batchline run --batch ${flags.batch}`);
+      }
+      state.code = await runCommand(flags.batch, { ...flags, force: true }, io);
+    });
+
+  withConfigFlags(program.command('status').description('Batches by state, and files waiting in landing.'))
+    .addOption(new Option('--batch <id>', 'show one batch, with its task states').argParser(parseBatchOption))
+    .option('--limit <n>', 'newest batches to show', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+      return n;
+    }, 20)
+    .option('--json', 'print the status as JSON', false)
+    .action(async (flags: CommonFlags & { batch?: BatchId; limit: number }) => {
+      const config = configFrom(flags, io);
+      const store = openObjectStore(config.store);
+      const lifecycle = createBatchLifecycle(store, { root: config.root });
+      const warehouse = await openWarehouse(config.warehouse, { files: store });
+      try {
+        const status = await pipelineStatus(lifecycle, warehouse, { ...(flags.batch ? { batchId: flags.batch } : {}), limit: flags.limit });
+        if (flags.json) io.stdout(`${JSON.stringify(status)}\n`);
+        else io.stdout(`${renderStatus(status, flags.batch !== undefined)}\n`);
+      } finally {
+        await warehouse.close();
+      }
+    });
+
+  withConfigFlags(program.command('setup').description('Apply the warehouse DDL (tables, BATCH_AUDIT); safe to repeat.')).action(
+    async (flags: CommonFlags) => {
+      const config = configFrom(flags, io);
+      const warehouse = await openWarehouse(config.warehouse);
+      try {
+        await warehouse.setup();
+        io.stderr(`warehouse ready: ${redactUrl(config.warehouse)}\n`);
+      } finally {
+        await warehouse.close();
+      }
+    },
+  );
+
+  withConfigFlags(
+    program
+      .command('plan')
+      .description('Print the batch id a run would use (the cron slot, or a validated --batch); sets job outputs in GitHub Actions.'),
+    { cron: true },
+  )
+    .addOption(new Option('--batch <id>', 'validate this id instead of deriving one').argParser(parseBatchOption))
+    .option('--at <iso>', 'derive the slot at this instant instead of now (ISO-8601 with a zone)')
+    .addOption(new Option('--mode <mode>', 'what the run job will do').choices(['run', 'replay']).default('run'))
+    .action((flags: CommonFlags & { batch?: BatchId; at?: string; mode: string }) => {
+      let batchId = flags.batch;
+      if (!batchId) {
+        const at = flags.at === undefined ? new Date() : new Date(flags.at);
+        if (flags.at !== undefined && (!/(Z|[+-]\d{2}:?\d{2})$/.test(flags.at) || Number.isNaN(at.getTime()))) {
+          throw new UsageError(`invalid --at ${JSON.stringify(flags.at)}: expected an ISO-8601 instant with a zone, e.g. 2026-11-26T03:17:00Z`);
+        }
+        batchId = batchIdForSchedule(configFrom(flags, io).cron, at);
+      }
+      if (flags.mode === 'replay' && !flags.batch) throw new UsageError('--mode replay needs --batch: a replay names the batch it repeats');
+      io.stdout(`${batchId}\n`);
+      if (inGitHubActions(io.env)) publishPlan(batchId, flags.mode);
+    });
+
+  program
+    .command('produce')
+    .description("Tail CSV files into Firehose or the local landing sink (kinesis-producer's CLI; see `batchline produce --help`).")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      if (!io.produce) throw new UsageError('produce is not available in this build');
+      state.code = await io.produce(args);
+    });
+
+  program
+    .command('demo')
+    .description('The embedded default: generate sample data, produce it into a local landing sink, run two batches on files + DuckDB, print the report.')
+    .addOption(new Option('--scale <n>', 'TPC-H scale factor (0.01 = 15,000 orders)').argParser(parseScale).default(0.01))
+    .option('--warehouse <url>', 'warehouse URL (default: duckdb file in the demo directory)')
+    .option('--dir <path>', 'demo data directory', '.batchline/demo')
+    .option('--json', 'print the run reports as JSON on stdout', false)
+    .action(async (flags: { scale: number; warehouse?: string; dir: string; json: boolean }) => {
+      if (!io.demo) throw new UsageError('demo is not available in this build');
+      state.code = await io.demo({ scale: flags.scale, dir: flags.dir, json: flags.json, ...(flags.warehouse ? { warehouse: flags.warehouse } : {}) }, io);
+    });
+
+  return program;
+}
+
+/** Parse and run; returns the exit code. Errors are printed, never thrown. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const state = { code: EXIT.ok as number };
+  const program = createProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.code;
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return EXIT.usage;
+    if (err instanceof BatchInProgressError) {
+      io.stderr(`${err.message}\n`);
+      return EXIT.inProgress;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      io.stderr(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`batchline: ${e.message}\n`);
+    if (inGitHubActions(io.env)) {
+      const core = await import('@actions/core');
+      core.setFailed(e.message);
+    }
+    return EXIT.failed;
+  }
+}
+
+export { TASK_NAMES };

@@ -1,0 +1,45 @@
+import * as core from '@actions/core';
+import type { RunReport } from './report.js';
+import { summaryRows } from './report.js';
+
+/** True inside a GitHub Actions job (the runner sets GITHUB_ACTIONS=true). */
+export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['GITHUB_ACTIONS'] === 'true';
+}
+
+/** Outputs, failure annotations and the job summary of one run. */
+export async function publishToGitHubActions(report: RunReport): Promise<void> {
+  core.setOutput('batch-id', report.batchId);
+  core.setOutput('status', report.status);
+  core.setOutput('curated-rows', String(report.curated.rows ?? 0));
+  core.setOutput('report', JSON.stringify(report));
+  for (const t of report.tasks) {
+    if (t.state === 'failed') core.error(`${t.task} failed (attempt ${t.attempt}): ${t.error ?? 'unknown error'}`, { title: `batch ${report.batchId}: ${t.task}` });
+    if (t.rejected) core.warning(`${t.task}: ${t.rejected} rows rejected`, { title: `batch ${report.batchId}: rejected rows` });
+  }
+  if (report.curated.orphans) {
+    core.notice(`${report.curated.orphans} fulfilled orders wait for their customer`, { title: `batch ${report.batchId}: orphan orders` });
+  }
+  if (!process.env['GITHUB_STEP_SUMMARY']) return;
+  const rows = summaryRows(report);
+  // Cells are HTML in the summary; error texts can carry untrusted file content.
+  const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const header = (cells: string[]) => cells.map((data) => ({ data: esc(data), header: true }));
+  const body = (table: string[][]) => table.slice(1).map((r) => r.map(esc));
+  const verdict = report.status === 'succeeded' ? (report.empty ? 'succeeded (empty batch)' : 'succeeded') : 'failed';
+  await core.summary
+    .addHeading(`batchline batch ${report.batchId}: ${verdict}`, 2)
+    .addHeading('Tasks', 3)
+    .addTable([header(rows.tasks[0]!), ...body(rows.tasks)])
+    .addHeading('Files and rows per entity', 3)
+    .addTable([header(rows.entities[0]!), ...body(rows.entities)])
+    .addHeading('Curated', 3)
+    .addTable([header(rows.curated[0]!), ...body(rows.curated)])
+    .addRaw(esc(`Store: ${report.store}, warehouse: ${report.warehouse}`), true)
+    .write();
+}
+
+export function publishPlan(batchId: string, mode: string): void {
+  core.setOutput('batch-id', batchId);
+  core.setOutput('mode', mode);
+}

@@ -1,0 +1,30 @@
+// Public API of @batchline/pipeline (ESM only: @actions/core 3 is ESM-only).
+export { type RunBatchOptions, type RunEvent, runBatch } from './run-batch.js';
+export { type EntityReport, type RunReport, type TaskReport, renderReport } from './report.js';
+export {
+  type BatchlineConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type PipelineEntity,
+  type TaskName,
+  type TaskPolicyConfig,
+  ConfigError,
+  ENTITIES,
+  ENV_OVERRIDES,
+  TASK_NAMES,
+  configSchema,
+  loadConfig,
+  parseConfig,
+} from './config.js';
+export { type BatchStatusRow, type PipelineStatus, pipelineStatus, renderStatus } from './status.js';
+export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset } from './demo.js';
+export { type BatchLease, LeaseLostError, acquireLease, leaseKey } from './lease.js';
+export {
+  type TaskFigures,
+  type TaskOutcome,
+  type TaskPolicy,
+  type TaskSpec,
+  PermanentTaskError,
+  TaskTimeoutError,
+  runTaskGraph,
+} from './task-graph.js';

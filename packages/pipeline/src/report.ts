@@ -1,0 +1,174 @@
+import Table from 'cli-table3';
+import type { BatchId } from '@batchline/batch-id';
+import { ENTITIES, type PipelineEntity, type TaskName } from './config.js';
+import type { TaskFigures, TaskOutcome, TaskOutcomeState } from './task-graph.js';
+
+export interface TaskReport {
+  readonly task: TaskName;
+  readonly state: TaskOutcomeState;
+  readonly attempt: number;
+  /** Wall time in this run; absent for skipped and not-run tasks. */
+  readonly durationMs?: number;
+  readonly files?: number;
+  readonly rows?: number;
+  readonly rejected?: number;
+  readonly orphans?: number;
+  readonly duplicates?: number;
+  readonly note?: string;
+  readonly error?: string;
+}
+
+export interface EntityReport {
+  readonly files?: number;
+  readonly rowsLoaded?: number;
+  readonly rowsRejected?: number;
+}
+
+/** One machine-readable run report: what `--json` prints and the job summary shows. */
+export interface RunReport {
+  readonly batchId: BatchId;
+  readonly status: 'succeeded' | 'failed';
+  /** The claim found nothing in landing for either entity. */
+  readonly empty: boolean;
+  readonly forced: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly store: string;
+  readonly warehouse: string;
+  readonly tasks: readonly TaskReport[];
+  readonly entities: Readonly<Record<PipelineEntity, EntityReport>>;
+  readonly curated: {
+    readonly rows?: number;
+    readonly duplicates?: number;
+    readonly orphans?: number;
+  };
+  readonly failedTask?: TaskName;
+  readonly error?: string;
+}
+
+export interface BuildReportInput {
+  readonly batchId: BatchId;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly outcomes: readonly TaskOutcome<TaskName>[];
+  readonly store: string;
+  readonly warehouse: string;
+  readonly forced: boolean;
+  readonly lostLease?: string;
+}
+
+function pickFigures(f: TaskFigures | undefined) {
+  if (!f) return {};
+  const out: Partial<TaskReport> = {};
+  for (const key of ['files', 'rows', 'rejected', 'orphans', 'duplicates', 'note'] as const) {
+    if (f[key] !== undefined) (out as Record<string, unknown>)[key] = f[key];
+  }
+  return out;
+}
+
+export function buildReport(input: BuildReportInput): RunReport {
+  const tasks: TaskReport[] = input.outcomes.map((o) => ({
+    task: o.name,
+    state: o.state,
+    attempt: o.attempt,
+    ...(o.durationMs !== undefined && o.state === 'succeeded' ? { durationMs: o.durationMs } : {}),
+    ...(o.durationMs !== undefined && o.state === 'failed' ? { durationMs: o.durationMs } : {}),
+    ...pickFigures(o.figures),
+    ...(o.error ? { error: o.error.message } : {}),
+  }));
+  const byName = new Map(tasks.map((t) => [t.task, t]));
+  const entities = Object.fromEntries(
+    ENTITIES.map((e) => {
+      const claim = byName.get(`claim:${e}`);
+      const load = byName.get(`load:${e}`);
+      const report: EntityReport = {
+        ...(claim?.files !== undefined ? { files: claim.files } : {}),
+        ...(load?.rows !== undefined ? { rowsLoaded: load.rows } : {}),
+        ...(load?.rejected !== undefined ? { rowsRejected: load.rejected } : {}),
+      };
+      return [e, report];
+    }),
+  ) as Record<PipelineEntity, EntityReport>;
+  const transform = byName.get('transform');
+  const failed = tasks.find((t) => t.state === 'failed');
+  const incomplete = tasks.some((t) => t.state === 'failed' || t.state === 'not-run');
+  const error = failed?.error ?? input.lostLease ?? (incomplete ? 'run stopped before every task finished' : undefined);
+  return {
+    batchId: input.batchId,
+    status: incomplete ? 'failed' : 'succeeded',
+    empty: ENTITIES.every((e) => entities[e].files === 0),
+    forced: input.forced,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
+    store: input.store,
+    warehouse: input.warehouse,
+    tasks,
+    entities,
+    curated: {
+      ...(transform?.rows !== undefined ? { rows: transform.rows } : {}),
+      ...(transform?.duplicates !== undefined ? { duplicates: transform.duplicates } : {}),
+      ...(transform?.orphans !== undefined ? { orphans: transform.orphans } : {}),
+    },
+    ...(failed ? { failedTask: failed.task } : {}),
+    ...(error ? { error } : {}),
+  };
+}
+
+const dash = (n: number | undefined) => (n === undefined ? '-' : n.toLocaleString('en-US'));
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function plainTable(head: string[]): Table.Table {
+  // No colours: the report must read the same in a terminal, a log file and CI.
+  return new Table({ head, style: { head: [], border: [] } });
+}
+
+/** The human report: batch, tasks, entities, curated figures, where the data lives. */
+export function renderReport(report: RunReport): string {
+  const lines: string[] = [];
+  const verdict = report.status === 'succeeded' ? (report.empty ? 'succeeded (empty batch: nothing in landing)' : 'succeeded') : 'FAILED';
+  lines.push(`batch ${report.batchId}: ${verdict} in ${formatDuration(report.durationMs)}${report.forced ? ' (forced rerun)' : ''}`);
+  const tasks = plainTable(['task', 'state', 'attempt', 'time', 'files', 'rows', 'note']);
+  for (const t of report.tasks) {
+    tasks.push([t.task, t.state, String(t.attempt), formatDuration(t.durationMs), dash(t.files), dash(t.rows), t.error ?? t.note ?? '']);
+  }
+  lines.push(tasks.toString());
+  const entities = plainTable(['entity', 'files', 'rows loaded', 'rows rejected']);
+  for (const e of ENTITIES) {
+    const r = report.entities[e];
+    entities.push([e, dash(r.files), dash(r.rowsLoaded), dash(r.rowsRejected)]);
+  }
+  lines.push(entities.toString());
+  const curated = plainTable(['curated rows', 'duplicate orders skipped', 'orphan orders (customer not yet known)']);
+  curated.push([dash(report.curated.rows), dash(report.curated.duplicates), dash(report.curated.orphans)]);
+  lines.push(curated.toString());
+  lines.push(`store:     ${report.store}`);
+  lines.push(`warehouse: ${report.warehouse}`);
+  if (report.error) lines.push(`error: ${report.failedTask ? `${report.failedTask}: ` : ''}${report.error}`);
+  return lines.join('\n');
+}
+
+/** Markdown-free summary rows for @actions/core's summary table. */
+export function summaryRows(report: RunReport): { tasks: string[][]; entities: string[][]; curated: string[][] } {
+  return {
+    tasks: [
+      ['task', 'state', 'attempt', 'time', 'files', 'rows', 'note'],
+      ...report.tasks.map((t) => [t.task, t.state, String(t.attempt), formatDuration(t.durationMs), dash(t.files), dash(t.rows), t.error ?? t.note ?? '']),
+    ],
+    entities: [
+      ['entity', 'files', 'rows loaded', 'rows rejected'],
+      ...ENTITIES.map((e) => [e, dash(report.entities[e].files), dash(report.entities[e].rowsLoaded), dash(report.entities[e].rowsRejected)]),
+    ],
+    curated: [
+      ['curated rows', 'duplicate orders skipped', 'orphan orders'],
+      [dash(report.curated.rows), dash(report.curated.duplicates), dash(report.curated.orphans)],
+    ],
+  };
+}

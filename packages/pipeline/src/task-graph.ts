@@ -1,0 +1,255 @@
+import pRetry, { AbortError } from 'p-retry';
+
+/**
+ * A deliberately small task-graph runner: a handful of typed tasks with
+ * dependencies, run as soon as their dependencies succeed, each with its own
+ * timeout and retry policy. State lives outside (a journal), so a re-run can
+ * skip what already succeeded and resume what failed.
+ */
+
+/** Figures a task reports; they are persisted with its state. */
+export interface TaskFigures {
+  readonly files?: number;
+  readonly rows?: number;
+  readonly rejected?: number;
+  readonly orphans?: number;
+  readonly duplicates?: number;
+  /** A short note for humans, e.g. "empty batch". */
+  readonly note?: string;
+}
+
+export interface TaskPolicy {
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /** Further attempts after the first failure. */
+  readonly retries: number;
+  /** First backoff; doubles per retry, with jitter. */
+  readonly backoffMs: number;
+}
+
+export interface TaskSpec<Name extends string, Ctx> {
+  readonly name: Name;
+  readonly needs: readonly Name[];
+  /** `signal` aborts on timeout or when the run is cancelled. */
+  run(ctx: Ctx, signal: AbortSignal): Promise<TaskFigures>;
+}
+
+/** What the journal remembers of a task from earlier runs. */
+export interface PriorTaskState {
+  readonly state: 'running' | 'succeeded' | 'failed' | 'skipped';
+  readonly attempt: number;
+  readonly figures?: TaskFigures;
+}
+
+/** Where task state is persisted (BATCH_AUDIT in the pipeline; memory in tests). */
+export interface TaskJournal<Name extends string> {
+  started(task: Name, attempt: number, at: Date): Promise<void>;
+  succeeded(task: Name, attempt: number, startedAt: Date, finishedAt: Date, figures: TaskFigures): Promise<void>;
+  failed(task: Name, attempt: number, startedAt: Date, finishedAt: Date, error: Error): Promise<void>;
+}
+
+export type TaskOutcomeState = 'succeeded' | 'skipped' | 'failed' | 'not-run';
+
+export interface TaskOutcome<Name extends string> {
+  readonly name: Name;
+  /** `skipped`: succeeded in an earlier run; `not-run`: blocked by a failure or cancellation. */
+  readonly state: TaskOutcomeState;
+  /** Attempt number of the last attempt (counting across runs). */
+  readonly attempt: number;
+  readonly startedAt?: Date;
+  readonly finishedAt?: Date;
+  readonly durationMs?: number;
+  readonly figures?: TaskFigures;
+  readonly error?: Error;
+}
+
+export type TaskEvent<Name extends string> =
+  | { readonly type: 'start'; readonly task: Name; readonly attempt: number }
+  | { readonly type: 'retry'; readonly task: Name; readonly attempt: number; readonly error: Error; readonly delayMs: number }
+  | { readonly type: 'succeeded'; readonly task: Name; readonly attempt: number; readonly durationMs: number; readonly figures: TaskFigures }
+  | { readonly type: 'failed'; readonly task: Name; readonly attempt: number; readonly error: Error }
+  | { readonly type: 'skipped'; readonly task: Name; readonly figures?: TaskFigures };
+
+export interface RunGraphOptions<Name extends string, Ctx> {
+  readonly tasks: readonly TaskSpec<Name, Ctx>[];
+  readonly context: Ctx;
+  readonly policy: (task: Name) => TaskPolicy;
+  readonly journal: TaskJournal<Name>;
+  /** State from earlier runs of the same batch. */
+  readonly prior?: ReadonlyMap<Name, PriorTaskState>;
+  /** Rerun tasks that already succeeded (every task must be idempotent). */
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: TaskEvent<Name>) => void;
+}
+
+export class TaskTimeoutError extends Error {
+  override readonly name = 'TaskTimeoutError';
+  constructor(
+    readonly task: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Task ${task} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** Thrown by a task for a failure that another attempt cannot fix (bad data, bad config). */
+export class PermanentTaskError extends Error {
+  override readonly name = 'PermanentTaskError';
+}
+
+export class TaskGraphError extends Error {
+  override readonly name = 'TaskGraphError';
+}
+
+/** Check the graph once: unique names, known dependencies, no cycles. */
+export function validateGraph<Name extends string>(tasks: readonly { name: Name; needs: readonly Name[] }[]): void {
+  const names = new Set<Name>();
+  for (const t of tasks) {
+    if (names.has(t.name)) throw new TaskGraphError(`Task ${t.name} is defined twice`);
+    names.add(t.name);
+  }
+  for (const t of tasks) {
+    for (const need of t.needs) {
+      if (!names.has(need)) throw new TaskGraphError(`Task ${t.name} needs unknown task ${need}`);
+    }
+  }
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const state = new Map<Name, 'visiting' | 'done'>();
+  const visit = (name: Name, trail: Name[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') throw new TaskGraphError(`Task graph has a cycle: ${[...trail, name].join(' -> ')}`);
+    state.set(name, 'visiting');
+    for (const need of byName.get(name)!.needs) visit(need, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const t of tasks) visit(t.name, []);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Run one attempt with a timeout; the attempt sees an AbortSignal that fires on timeout or cancellation. */
+async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent?.reason);
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new TaskTimeoutError(task, timeoutMs);
+      reject(error);
+      controller.abort(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([fn(controller.signal), timeout]);
+  } catch (err) {
+    // A task that reacts to the abort rejects with its own error: report the timeout.
+    if (controller.signal.reason instanceof TaskTimeoutError) throw controller.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onParentAbort);
+  }
+}
+
+/**
+ * Run the graph. Independent tasks run concurrently. A task that fails (after
+ * its retries) stops the run from starting anything new; tasks already running
+ * finish, everything else is reported `not-run`.
+ */
+export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOptions<Name, Ctx>): Promise<TaskOutcome<Name>[]> {
+  const { tasks, context, journal, prior, force = false, signal, onEvent } = options;
+  validateGraph(tasks);
+  const outcomes = new Map<Name, TaskOutcome<Name>>();
+  const running = new Map<Name, Promise<void>>();
+  let stopped = false;
+
+  const runOne = async (spec: TaskSpec<Name, Ctx>): Promise<void> => {
+    const before = prior?.get(spec.name);
+    if (!force && before?.state === 'succeeded') {
+      outcomes.set(spec.name, { name: spec.name, state: 'skipped', attempt: before.attempt, ...(before.figures ? { figures: before.figures } : {}) });
+      onEvent?.({ type: 'skipped', task: spec.name, ...(before.figures ? { figures: before.figures } : {}) });
+      return;
+    }
+    const policy = options.policy(spec.name);
+    let attempt = before?.attempt ?? 0;
+    const startedAt = new Date();
+    let attemptStartedAt = startedAt;
+    try {
+      const figures = await pRetry(
+        async () => {
+          if (signal?.aborted) throw new AbortError(asError(signal.reason ?? 'run cancelled'));
+          attempt += 1;
+          attemptStartedAt = new Date();
+          await journal.started(spec.name, attempt, attemptStartedAt);
+          onEvent?.({ type: 'start', task: spec.name, attempt });
+          try {
+            return await attemptWithTimeout(spec.name, policy.timeoutMs, signal, (s) => spec.run(context, s));
+          } catch (err) {
+            // A timed-out attempt may still be working: never start another beside it.
+            if (err instanceof TaskTimeoutError || err instanceof PermanentTaskError || signal?.aborted) throw new AbortError(asError(err));
+            throw err;
+          }
+        },
+        {
+          retries: policy.retries,
+          minTimeout: policy.backoffMs,
+          factor: 2,
+          randomize: policy.backoffMs > 0,
+          onFailedAttempt: ({ error, retriesLeft }) => {
+            if (retriesLeft > 0) onEvent?.({ type: 'retry', task: spec.name, attempt, error, delayMs: policy.backoffMs });
+          },
+        },
+      );
+      const finishedAt = new Date();
+      await journal.succeeded(spec.name, attempt, attemptStartedAt, finishedAt, figures);
+      const durationMs = finishedAt.getTime() - startedAt.getTime();
+      outcomes.set(spec.name, { name: spec.name, state: 'succeeded', attempt, startedAt, finishedAt, durationMs, figures });
+      onEvent?.({ type: 'succeeded', task: spec.name, attempt, durationMs, figures });
+    } catch (err) {
+      const error = asError(err);
+      const finishedAt = new Date();
+      stopped = true;
+      outcomes.set(spec.name, {
+        name: spec.name,
+        state: 'failed',
+        attempt,
+        startedAt,
+        finishedAt,
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        error,
+      });
+      onEvent?.({ type: 'failed', task: spec.name, attempt, error });
+      // Recording the failure is best effort: the store that failed may be the journal's.
+      await journal.failed(spec.name, attempt, attemptStartedAt, finishedAt, error).catch(() => undefined);
+    }
+  };
+
+  const ready = (spec: TaskSpec<Name, Ctx>) =>
+    !outcomes.has(spec.name) &&
+    !running.has(spec.name) &&
+    spec.needs.every((n) => {
+      const o = outcomes.get(n);
+      return o !== undefined && (o.state === 'succeeded' || o.state === 'skipped');
+    });
+
+  for (;;) {
+    if (signal?.aborted) stopped = true;
+    if (!stopped) {
+      for (const spec of tasks) {
+        if (!ready(spec)) continue;
+        const p = runOne(spec).finally(() => running.delete(spec.name));
+        running.set(spec.name, p);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+
+  return tasks.map(
+    (spec) => outcomes.get(spec.name) ?? { name: spec.name, state: 'not-run' as const, attempt: prior?.get(spec.name)?.attempt ?? 0 },
+  );
+}
