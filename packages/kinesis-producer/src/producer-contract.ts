@@ -1,5 +1,5 @@
-// CONTRACT STUB written by the foundation; the kinesis-producer issue replaces this file
-// with the real implementation, keeping these exported names and shapes (it may add more).
+// The producer's public shapes. Other packages (the pipeline's demo and `produce` command) code against
+// these names: add members, never rename or remove one.
 import type { Readable } from 'node:stream';
 
 export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
@@ -8,6 +8,11 @@ export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly 
 export interface RecordSink {
   putRecordBatch(stream: string, records: readonly Uint8Array[]): Promise<PutOutcome[]>;
   close(): Promise<void>;
+  /**
+   * Push out anything the sink buffers, so pending putRecordBatch calls settle
+   * (the landing sink acknowledges only once an object is written). Optional.
+   */
+  flush?(): Promise<void>;
 }
 
 /** What the landing sink needs from an object store (any @batchline/s3-lifecycle ObjectStore fits). */
@@ -19,47 +24,113 @@ export interface LandingSinkOptions {
   readonly store: LandingStore;
   /** Landing prefix per delivery stream, e.g. { orders: 'orders/landing/' }. */
   readonly prefixes: Readonly<Record<string, string>>;
+  /** Object size that triggers a write, like Firehose's buffering hint (default 5 MiB). */
   readonly bufferSizeBytes?: number;
+  /** Oldest record age that triggers a write (default 300,000 ms, Firehose's default). */
   readonly bufferIntervalMillis?: number;
+  /** GZIP each object and add `.gz` to its key. */
   readonly gzip?: boolean;
+  /** The `<version>` in object keys (default 1, a new delivery stream's version). */
+  readonly streamVersion?: number;
+  /** Clock for object keys (tests). */
+  readonly now?: () => Date;
 }
 
 export interface Flow {
+  /** A file path or glob (tinyglobby syntax); every matching file is followed. */
   readonly filePattern: string;
   readonly deliveryStream: string;
+  /** For files seen for the first time when the flow starts; files appearing later are read from their start. */
   readonly initialPosition?: 'START_OF_FILE' | 'END_OF_FILE';
+  /** Records dropped at the start of each file (its CSV header). */
   readonly skipHeaderLines?: number;
   readonly maxBufferAgeMillis?: number;
   readonly maxBufferSizeBytes?: number;
+  /** Firehose records per call (an aggregated record counts once), at most 500. */
   readonly maxBufferSizeRecords?: number;
+  /** Pack CSV records into Firehose records up to this size; 0 sends one CSV record per Firehose record. */
+  readonly aggregatedRecordSizeBytes?: number;
+  /** How often files are polled for appends, rotation and new matches. */
+  readonly minTimeBetweenFilePollsMillis?: number;
 }
 
 export interface ProducerMetrics {
+  /** CSV records read, headers and blank lines included. */
   readonly linesRead: number;
+  /** CSV records acknowledged by the sink. */
   readonly recordsSent: number;
+  /** Bytes acknowledged by the sink. */
   readonly bytesSent: number;
+  /** putRecordBatch calls made, retries included. */
   readonly calls: number;
+  /** Firehose records resent after a failure. */
   readonly retries: number;
+  /** Firehose records the sink reported as failed (each failure counts). */
   readonly failedRecords: number;
+  /** Records written to the dead-letter file (over the record limit). */
   readonly deadLetters: number;
+  /** Bytes behind the end of the followed files: file size minus the acknowledged offset. */
   readonly lagBytes: number;
+  /** Firehose records acknowledged (after aggregation). */
+  readonly firehoseRecordsSent?: number;
+  /** Header records and blank lines dropped. */
+  readonly recordsSkipped?: number;
+  /** Files currently followed. */
+  readonly filesTracked?: number;
+}
+
+export interface ProducerEvent {
+  readonly type:
+    | 'file-opened'
+    | 'file-rotated'
+    | 'file-deleted'
+    | 'file-truncated'
+    | 'file-finished'
+    | 'dead-letter'
+    | 'retry'
+    | 'checkpoint-error';
+  readonly stream: string;
+  readonly path?: string;
+  readonly offset?: number;
+  readonly bytes?: number;
+  readonly records?: number;
+  readonly code?: string;
+  readonly message?: string;
 }
 
 export interface ProducerOptions {
   readonly flows: readonly Flow[];
   readonly sink: RecordSink;
   readonly checkpointFile: string;
+  /** Where records over the record limit go (default `<checkpointFile>.dead-letter.csv`). */
   readonly deadLetterFile?: string;
+  /** Concurrent putRecordBatch calls per flow (default 4); reading pauses when all are busy. */
+  readonly maxInFlightCalls?: number;
+  /** Backoff after failed records: full jitter between 0 and min(max, base * 2^attempt). */
+  readonly retryBaseDelayMillis?: number;
+  readonly retryMaxDelayMillis?: number;
+  /** How long stop() waits for in-flight calls before it gives up on them (default 30,000 ms). */
+  readonly shutdownTimeoutMillis?: number;
+  /** How long a rotated or deleted file is still read for late appends (default 2,000 ms; drain() does not wait). */
+  readonly rotationGraceMillis?: number;
+  /** Progress and problems, for logs. */
+  readonly onEvent?: (event: ProducerEvent) => void;
+}
+
+export interface DrainOptions {
+  /** Also send a final record that lacks its newline (default false: it waits, as in follow mode). */
+  readonly includePartialLastRecord?: boolean;
 }
 
 export interface Producer {
-  /** Follow files until stop(). */
+  /** Follow files until stop(); resolves once stopped, rejects on a fatal sink error (nothing unacknowledged is checkpointed). */
   start(): Promise<void>;
   /** Read every matched file to its current end, send, checkpoint, and resolve (used by the demo). */
-  drain(): Promise<ProducerMetrics>;
+  drain(options?: DrainOptions): Promise<ProducerMetrics>;
+  /** Flush, wait for in-flight calls (up to shutdownTimeoutMillis), checkpoint. */
   stop(): Promise<void>;
   metrics(): ProducerMetrics;
 }
 
-export declare function createProducer(options: ProducerOptions): Producer;
-export declare function createLandingSink(options: LandingSinkOptions): RecordSink;
+export { createProducer } from './producer/producer.js';
+export { createLandingSink } from './sinks/landing/landing-sink.js';

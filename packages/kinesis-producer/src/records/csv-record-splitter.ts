@@ -1,0 +1,176 @@
+const LF = 0x0a;
+const QUOTE = 0x22;
+const NEWLINE = Buffer.from('\n');
+
+/** One piece of output from the splitter, with the file offset just past it. */
+export type SplitPiece =
+  /** A complete CSV record, trailing newline included. */
+  | { readonly kind: 'record'; readonly data: Buffer; readonly end: number }
+  /**
+   * Bytes of a record over the record limit, streamed in pieces so memory stays
+   * bounded; `final` marks the piece that ends the record.
+   */
+  | { readonly kind: 'oversized'; readonly data: Buffer; readonly end: number; readonly final: boolean };
+
+/**
+ * Finds CSV record boundaries in a byte stream without parsing fields.
+ *
+ * A record ends at a LF outside double quotes; quote parity is enough because an
+ * escaped quote (`""`) toggles twice. When a record grows past `maxRecordBytes`
+ * while spanning several physical lines, its opening quote is taken to be a stray
+ * one (`5" screen`): the first physical line becomes an oversized piece (it goes to
+ * the dead-letter file) and the rest is scanned again with no quote open, so one
+ * bad quote costs one line instead of the rest of the file. A single physical line
+ * over the limit is streamed out as oversized pieces up to its newline.
+ */
+export class CsvRecordSplitter {
+  /** Bytes of the record in progress, from earlier input. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** Inside a quoted field of the record in progress. */
+  private quoted = false;
+  /** Streaming an over-limit single line up to its newline. */
+  private discarding = false;
+  /** File offset of the next byte to be fed. */
+  private offset: number;
+
+  constructor(
+    private readonly maxRecordBytes: number,
+    startOffset = 0,
+  ) {
+    if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1) {
+      throw new RangeError(`maxRecordBytes must be a positive integer, got ${String(maxRecordBytes)}`);
+    }
+    this.offset = startOffset;
+  }
+
+  /** Bytes held for a record that has not ended yet. */
+  get pendingBytes(): number {
+    return this.carryBytes;
+  }
+
+  /** Feed the next bytes of the file; returns the pieces they complete, in file order. */
+  push(chunk: Buffer): SplitPiece[] {
+    const out: SplitPiece[] = [];
+    this.scan(chunk, out);
+    return out;
+  }
+
+  /**
+   * No more input will come (the file rotated away or was deleted): a final record
+   * without its newline is returned with one added, because Firehose adds no
+   * delimiter and the next record would otherwise be glued to it.
+   */
+  finish(): SplitPiece[] {
+    if (this.carryBytes === 0) return [];
+    const data = Buffer.concat([...this.carry, NEWLINE]);
+    const end = this.offset;
+    const discarding = this.discarding;
+    this.carry = [];
+    this.carryBytes = 0;
+    this.quoted = false;
+    this.discarding = false;
+    if (discarding || data.length > this.maxRecordBytes) return [{ kind: 'oversized', data, end, final: true }];
+    return [{ kind: 'record', data, end }];
+  }
+
+  private scan(chunk: Buffer, out: SplitPiece[]): void {
+    const base = this.offset;
+    const n = chunk.length;
+    this.offset = base + n;
+    let pos = 0; // first byte of chunk not yet handed out or carried
+    let i = 0; // scan position
+    let nextQuote = -1;
+    let quoteKnownFrom = -1; // nextQuote is valid for scans starting at or after this index
+    while (i < n) {
+      if (this.discarding) {
+        const lf = chunk.indexOf(LF, i);
+        if (lf < 0) {
+          out.push({ kind: 'oversized', data: chunk.subarray(pos), end: base + n, final: false });
+          return;
+        }
+        out.push({ kind: 'oversized', data: chunk.subarray(pos, lf + 1), end: base + lf + 1, final: true });
+        this.discarding = false;
+        pos = i = lf + 1;
+        continue;
+      }
+      if (this.quoted) {
+        const close = chunk.indexOf(QUOTE, i);
+        if (close < 0) break;
+        this.quoted = false;
+        i = close + 1;
+        continue;
+      }
+      if (quoteKnownFrom < 0 || quoteKnownFrom > i || (nextQuote >= 0 && nextQuote < i)) {
+        nextQuote = chunk.indexOf(QUOTE, i);
+        quoteKnownFrom = i;
+      }
+      const lf = chunk.indexOf(LF, i);
+      if (lf >= 0 && (nextQuote < 0 || lf < nextQuote)) {
+        pos = i = this.endRecord(chunk, pos, lf + 1, base, out);
+        continue;
+      }
+      if (nextQuote < 0) break; // neither a newline nor a quote left
+      this.quoted = true;
+      i = nextQuote + 1;
+    }
+    if (this.discarding) {
+      if (pos < n) out.push({ kind: 'oversized', data: chunk.subarray(pos), end: base + n, final: false });
+      return;
+    }
+    if (pos < n) {
+      this.carry.push(chunk.subarray(pos));
+      this.carryBytes += n - pos;
+      if (this.carryBytes > this.maxRecordBytes) this.overflow(out);
+    }
+  }
+
+  /** A record ends at chunk[end - 1]; returns where scanning of chunk continues. */
+  private endRecord(chunk: Buffer, pos: number, end: number, base: number, out: SplitPiece[]): number {
+    const fileEnd = base + end;
+    let data = chunk.subarray(pos, end);
+    if (this.carryBytes > 0) {
+      data = Buffer.concat([...this.carry, data]);
+      this.carry = [];
+      this.carryBytes = 0;
+    }
+    if (data.length <= this.maxRecordBytes) {
+      out.push({ kind: 'record', data, end: fileEnd });
+      return end;
+    }
+    const firstLf = data.indexOf(LF);
+    if (firstLf === data.length - 1) {
+      out.push({ kind: 'oversized', data, end: fileEnd, final: true });
+      return end;
+    }
+    // Several lines held together by a quote that never closed in time: drop the first line, rescan the rest.
+    this.deadLetterFirstLineAndRescan(data, fileEnd - data.length, out);
+    return end;
+  }
+
+  /** The record in progress passed the limit before it ended. */
+  private overflow(out: SplitPiece[]): void {
+    const data = Buffer.concat(this.carry);
+    const start = this.offset - data.length;
+    this.carry = [];
+    this.carryBytes = 0;
+    if (data.indexOf(LF) >= 0) {
+      this.deadLetterFirstLineAndRescan(data, start, out);
+      return;
+    }
+    // One physical line without its newline yet: stream it out.
+    this.quoted = false;
+    this.discarding = true;
+    out.push({ kind: 'oversized', data, end: start + data.length, final: false });
+  }
+
+  private deadLetterFirstLineAndRescan(data: Buffer, start: number, out: SplitPiece[]): void {
+    const firstLf = data.indexOf(LF);
+    out.push({ kind: 'oversized', data: data.subarray(0, firstLf + 1), end: start + firstLf + 1, final: true });
+    const after = this.offset;
+    this.quoted = false;
+    this.offset = start + firstLf + 1;
+    this.scan(data.subarray(firstLf + 1), out);
+    this.offset = after;
+  }
+}
