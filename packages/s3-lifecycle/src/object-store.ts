@@ -33,17 +33,50 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: ObjectBody): Promise<boolean>;
   /** Replace only if the current ETag matches: false otherwise (compare-and-swap). */
   putIfMatch(key: string, body: ObjectBody, etag: string): Promise<boolean>;
-  /** Server-side copy; rejects with ObjectNotFoundError when the source is absent. */
-  copy(sourceKey: string, targetKey: string): Promise<StoredObject>;
+  /**
+   * Server-side copy; rejects with ObjectNotFoundError when the source is absent and with
+   * PreconditionFailedError when `options.ifMatch` is set and the source's ETag differs.
+   */
+  copy(sourceKey: string, targetKey: string, options?: CopyOptions): Promise<StoredObject>;
   /** Delete up to any number of keys (chunked by the adapter); errors are reported per key. */
   deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]>;
   /** A filesystem path for the key when the store is a local directory, so an engine can read it in place. */
   localPath?(key: string): string | undefined;
 }
 
+export interface CopyOptions {
+  /** Copy only this exact version of the source (its ETag). */
+  readonly ifMatch?: string;
+  /** The source's size when the caller already knows it (saves a HEAD on S3). */
+  readonly size?: number;
+}
+
 export class ObjectNotFoundError extends Error {
   override readonly name = 'ObjectNotFoundError';
   constructor(readonly key: string) {
     super(`Object not found: ${JSON.stringify(key)}`);
+  }
+}
+
+/** A conditional request (copy with `ifMatch`) found a different version than expected. */
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError';
+  constructor(
+    readonly key: string,
+    readonly expectedEtag: string,
+  ) {
+    super(`Object ${JSON.stringify(key)} no longer has ETag ${expectedEtag}: it was replaced after it was read`);
+  }
+}
+
+/** A key that is not a safe, well-formed object key. */
+export class InvalidKeyError extends Error {
+  override readonly name = 'InvalidKeyError';
+  constructor(
+    readonly key: unknown,
+    reason: string,
+  ) {
+    const shown = typeof key === 'string' ? JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key) : `of type ${typeof key}`;
+    super(`Invalid object key ${shown}: ${reason}; expected a relative '/'-separated key without '.', '..' or empty segments, backslashes or NUL`);
   }
 }

@@ -1,0 +1,382 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { constants, createWriteStream, type Stats } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import pMap from 'p-map';
+import lockfile from 'proper-lockfile';
+import { assertKey, assertPrefix } from '../../keys.js';
+import {
+  type CopyOptions,
+  type DeleteOutcome,
+  InvalidKeyError,
+  type ObjectBody,
+  ObjectNotFoundError,
+  type ObjectStore,
+  PreconditionFailedError,
+  type StoredObject,
+} from '../../object-store.js';
+
+export interface FileObjectStoreOptions {
+  /** fsync each file before it is renamed into place, so a power cut never exposes a torn object. Default true. */
+  readonly fsync?: boolean;
+  /** A cross-process lock older than this is considered abandoned by a crashed process. Default 10 s. */
+  readonly lockStaleMs?: number;
+}
+
+/** Folders of the store's own, at the top of the root; keys may not start with them. */
+const TMP_DIR = '.batchline-tmp';
+const LOCK_DIR = '.batchline-locks';
+const RESERVED = new Set([TMP_DIR, LOCK_DIR]);
+const MAX_SEGMENT_BYTES = 255;
+const ETAG_CACHE_LIMIT = 200_000;
+
+interface CachedEtag {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly etag: string;
+}
+
+function quoteMd5(hash: ReturnType<typeof createHash>): string {
+  return `"${hash.digest('hex')}"`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Byte-wise (UTF-8) order, as S3 lists keys. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** A stream tap that hashes (MD5, as S3 does for single-part objects) and counts what passes through. */
+function hashingTap(): { tap: Transform; result: () => { etag: string; size: number } } {
+  const hash = createHash('md5');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(buf);
+      size += buf.byteLength;
+      done(null, buf);
+    },
+  });
+  return { tap, result: () => ({ etag: quoteMd5(hash), size }) };
+}
+
+function toStream(body: ObjectBody): Readable {
+  if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([Buffer.from(body)]);
+  return body;
+}
+
+/**
+ * The embedded object store: a directory tree. Every write goes to a temporary file that is
+ * renamed into place (atomic within one filesystem); `putIfAbsent` publishes with link(2), so
+ * exactly one racing writer wins; `putIfMatch` compares and swaps under a per-key lock that also
+ * holds across processes. ETags are the MD5 of the content, quoted, like S3's single-part ETags.
+ */
+export class FileObjectStore implements ObjectStore {
+  readonly location: string;
+  readonly root: string;
+  private readonly fsync: boolean;
+  private readonly lockStaleMs: number;
+  private readonly etags = new Map<string, CachedEtag>();
+  private readonly localLocks = new Map<string, Promise<void>>();
+  private ready: Promise<void> | undefined;
+
+  constructor(root: string, options: FileObjectStoreOptions = {}) {
+    if (typeof root !== 'string' || root === '' || root.includes('\0')) {
+      throw new TypeError(`FileObjectStore root must be a directory path, got ${JSON.stringify(root)}`);
+    }
+    this.root = path.resolve(root);
+    this.location = pathToFileURL(this.root).href;
+    this.fsync = options.fsync ?? true;
+    this.lockStaleMs = options.lockStaleMs ?? 10_000;
+  }
+
+  /** The file that holds `key`. Throws InvalidKeyError for keys that could escape the root. */
+  localPath(key: string): string {
+    assertKey(key);
+    const segments = key.split('/');
+    if (RESERVED.has(segments[0]!)) throw new InvalidKeyError(key, `starts with the store's reserved folder ${segments[0]}/`);
+    for (const segment of segments) {
+      if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
+        throw new InvalidKeyError(key, `has a path segment longer than ${MAX_SEGMENT_BYTES} bytes, which a filesystem cannot store`);
+      }
+    }
+    return path.join(this.root, ...segments);
+  }
+
+  async *list(prefix: string): AsyncGenerator<StoredObject> {
+    assertPrefix(prefix);
+    const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    yield* this.walk(dirKey, prefix);
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    const file = this.localPath(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (isAbsent(error) || errorCode(error) === 'ELOOP') return undefined; // a symbolic link is not an object
+      throw error;
+    }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) return undefined;
+      const etag = await this.etagOf(file, stats, handle);
+      return { key, size: stats.size, etag, lastModified: stats.mtime };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.localPath(key);
+    const handle = await this.openForRead(key, file);
+    return handle.createReadStream();
+  }
+
+  async put(key: string, body: ObjectBody): Promise<StoredObject> {
+    const file = this.localPath(key);
+    const temp = await this.writeTemp(toStream(body));
+    try {
+      await this.publish(temp.path, file, (from, to) => rename(from, to));
+    } catch (error) {
+      await rm(temp.path, { force: true });
+      throw error;
+    }
+    return this.remember(key, file, temp.etag);
+  }
+
+  async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    const file = this.localPath(key);
+    // Cheap early answer; the link below still decides any race.
+    if (await lstat(file).then(() => true, () => false)) return false;
+    const temp = await this.writeTemp(toStream(body));
+    try {
+      // link(2) fails with EEXIST when the name exists: the filesystem picks exactly one winner.
+      await this.publish(temp.path, file, (from, to) => link(from, to));
+      await this.remember(key, file, temp.etag);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(temp.path, { force: true });
+    }
+  }
+
+  async putIfMatch(key: string, body: ObjectBody, etag: string): Promise<boolean> {
+    const file = this.localPath(key);
+    const temp = await this.writeTemp(toStream(body));
+    try {
+      return await this.withKeyLock(key, async () => {
+        const current = await this.head(key);
+        if (current === undefined || current.etag !== etag) return false;
+        await rename(temp.path, file);
+        await this.remember(key, file, temp.etag);
+        return true;
+      });
+    } finally {
+      await rm(temp.path, { force: true });
+    }
+  }
+
+  async copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<StoredObject> {
+    const source = this.localPath(sourceKey);
+    const target = this.localPath(targetKey);
+    const handle = await this.openForRead(sourceKey, source);
+    // Hash the bytes actually copied, so `ifMatch` vouches for exactly what lands at the target.
+    const temp = await this.writeTemp(handle.createReadStream());
+    try {
+      if (options.ifMatch !== undefined && temp.etag !== options.ifMatch) {
+        throw new PreconditionFailedError(sourceKey, options.ifMatch);
+      }
+      await this.publish(temp.path, target, (from, to) => rename(from, to));
+    } catch (error) {
+      await rm(temp.path, { force: true });
+      throw error;
+    }
+    return this.remember(targetKey, target, temp.etag);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]> {
+    const parents = new Set<string>();
+    const outcomes = await pMap(
+      keys,
+      async (key): Promise<DeleteOutcome> => {
+        let file: string;
+        try {
+          file = this.localPath(key);
+        } catch (error) {
+          return { key, error: { code: 'InvalidKey', message: (error as Error).message } };
+        }
+        try {
+          await unlink(file);
+          this.etags.delete(file);
+          parents.add(path.dirname(file));
+        } catch (error) {
+          const code = errorCode(error);
+          if (code !== 'ENOENT' && code !== 'ENOTDIR') return { key, error: { code: code ?? 'Error', message: (error as Error).message } };
+        }
+        return { key };
+      },
+      { concurrency: 16 },
+    );
+    await this.pruneEmptyDirs(parents);
+    return outcomes;
+  }
+
+  private async openForRead(key: string, file: string): Promise<FileHandle> {
+    let handle: FileHandle;
+    try {
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (isAbsent(error)) throw new ObjectNotFoundError(key);
+      if (errorCode(error) === 'ELOOP') throw new InvalidKeyError(key, 'names a symbolic link, which the store does not follow');
+      throw error;
+    }
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      await handle.close();
+      throw new ObjectNotFoundError(key);
+    }
+    return handle;
+  }
+
+  /** Keys under `dirKey` (a '' or '/'-terminated key prefix) that start with `prefix`, in UTF-8 byte order. */
+  private async *walk(dirKey: string, prefix: string): AsyncGenerator<StoredObject> {
+    const dir = dirKey === '' ? this.root : path.join(this.root, ...dirKey.slice(0, -1).split('/'));
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isAbsent(error)) return;
+      throw error;
+    }
+    // A folder's keys all start with `name/`, so sorting folders as `name/` keeps global key order.
+    const sorted = entries
+      .filter((entry) => (entry.isFile() || entry.isDirectory()) && !(dirKey === '' && RESERVED.has(entry.name)))
+      .map((entry) => ({ entry, sortKey: entry.isDirectory() ? `${entry.name}/` : entry.name }))
+      .sort((a, b) => compareUtf8(a.sortKey, b.sortKey));
+    for (const { entry, sortKey } of sorted) {
+      const key = dirKey + sortKey;
+      if (entry.isDirectory()) {
+        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix);
+        continue;
+      }
+      if (!key.startsWith(prefix)) continue;
+      const object = await this.head(key).catch((error: unknown) => {
+        if (error instanceof InvalidKeyError) return undefined; // a file name no key can address
+        throw error;
+      });
+      if (object) yield object;
+    }
+  }
+
+  private async etagOf(file: string, stats: Stats, handle: FileHandle): Promise<string> {
+    const cached = this.etags.get(file);
+    if (cached && cached.ino === stats.ino && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs && cached.ctimeMs === stats.ctimeMs) {
+      return cached.etag;
+    }
+    const hash = createHash('md5');
+    for await (const chunk of handle.createReadStream({ start: 0, autoClose: false })) hash.update(chunk as Buffer);
+    const etag = quoteMd5(hash);
+    this.cacheEtag(file, stats, etag);
+    return etag;
+  }
+
+  private cacheEtag(file: string, stats: Stats, etag: string): void {
+    if (this.etags.size >= ETAG_CACHE_LIMIT) this.etags.clear();
+    this.etags.set(file, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, etag });
+  }
+
+  private async remember(key: string, file: string, etag: string): Promise<StoredObject> {
+    const stats = await lstat(file);
+    this.cacheEtag(file, stats, etag);
+    return { key, size: stats.size, etag, lastModified: stats.mtime };
+  }
+
+  private async writeTemp(body: Readable): Promise<{ path: string; etag: string; size: number }> {
+    this.ready ??= mkdir(path.join(this.root, TMP_DIR), { recursive: true }).then(() => undefined);
+    await this.ready;
+    const temp = path.join(this.root, TMP_DIR, randomUUID());
+    const { tap, result } = hashingTap();
+    try {
+      await pipeline(body, tap, createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: this.fsync }));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return { path: temp, ...result() };
+  }
+
+  /** Move a finished temp file to its key's path, creating folders (again, if a delete pruned them meanwhile). */
+  private async publish(temp: string, file: string, place: (from: string, to: string) => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await mkdir(path.dirname(file), { recursive: true });
+      try {
+        await place(temp, file);
+        return;
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  private async pruneEmptyDirs(dirs: Set<string>): Promise<void> {
+    const byDepth = [...dirs].sort((a, b) => b.length - a.length);
+    const done = new Set<string>();
+    for (let dir of byDepth) {
+      while (dir.startsWith(this.root + path.sep) && !done.has(dir)) {
+        done.add(dir);
+        try {
+          await rmdir(dir);
+        } catch {
+          break; // not empty, already gone, or busy: leave it
+        }
+        dir = path.dirname(dir);
+      }
+    }
+  }
+
+  /** Serialize compare-and-swap on one key: in this process by a promise chain, across processes by a lock file. */
+  private async withKeyLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.localLocks.get(key) ?? Promise.resolve();
+    let unlock!: () => void;
+    const mine = new Promise<void>((resolve) => (unlock = resolve));
+    const chained = previous.then(() => mine);
+    this.localLocks.set(key, chained);
+    await previous;
+    try {
+      const lockDir = path.join(this.root, LOCK_DIR);
+      await mkdir(lockDir, { recursive: true });
+      const release = await lockfile.lock(this.localPath(key), {
+        realpath: false,
+        lockfilePath: path.join(lockDir, `${createHash('sha256').update(key).digest('hex')}.lock`),
+        stale: this.lockStaleMs,
+        retries: { retries: 200, factor: 1.3, minTimeout: 2, maxTimeout: 100 },
+      });
+      try {
+        return await work();
+      } finally {
+        await release();
+      }
+    } finally {
+      unlock();
+      if (this.localLocks.get(key) === chained) this.localLocks.delete(key);
+    }
+  }
+}
+
+function isAbsent(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,338 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { type Readable, Transform } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pMap from 'p-map';
+import { assertKey, assertPrefix } from '../../keys.js';
+import {
+  type CopyOptions,
+  type DeleteOutcome,
+  type ObjectBody,
+  ObjectNotFoundError,
+  type ObjectStore,
+  PreconditionFailedError,
+  type StoredObject,
+} from '../../object-store.js';
+
+export interface S3ClientSettings {
+  /** AWS region; default: the SDK's chain (AWS_REGION, profile), or us-east-1 with a custom endpoint. */
+  readonly region?: string;
+  /** An S3-compatible endpoint, e.g. http://127.0.0.1:9000. Default: AWS (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). */
+  readonly endpoint?: string;
+  /** Path-style addressing. Default: true when a custom endpoint is configured, else the SDK's default. */
+  readonly forcePathStyle?: boolean;
+  /** Attempts per request, including the first; the SDK's retry strategy backs off on SlowDown/503. Default 6. */
+  readonly maxAttempts?: number;
+  /** The SDK's retry mode: `standard` or `adaptive` (adds client-side rate limiting under throttling). Default standard. */
+  readonly retryMode?: 'standard' | 'adaptive';
+  /** Sockets per host; keep at least the lifecycle's concurrency. Default 128. */
+  readonly maxSockets?: number;
+}
+
+export interface S3ObjectStoreOptions extends S3ClientSettings {
+  readonly bucket: string;
+  /** Key prefix inside the bucket that the store is confined to, e.g. `data/`. Default none. */
+  readonly prefix?: string;
+  /** Use this client instead of building one (its credentials, region and middleware are kept). */
+  readonly client?: S3Client;
+  /** Sources larger than this are copied with multipart UploadPartCopy (CopyObject's limit is 5 GiB). */
+  readonly multipartCopyThresholdBytes?: number;
+  /** Part size for multipart copies (raised as needed to stay within 10,000 parts). Default 512 MiB. */
+  readonly multipartCopyPartBytes?: number;
+  /** Parallel UploadPartCopy requests per object. Default 8. */
+  readonly multipartCopyConcurrency?: number;
+  /** Keys per ListObjectsV2 page (at most 1000). Default 1000. */
+  readonly listPageSize?: number;
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const MAX_DELETE_KEYS = 1000;
+const MAX_PARTS = 10_000;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+interface AwsError {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function status(error: unknown): number | undefined {
+  return (error as AwsError | undefined)?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as AwsError | undefined)?.name;
+  return status(error) === 404 || name === 'NoSuchKey' || name === 'NotFound';
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return status(error) === 412 || (error as AwsError | undefined)?.name === 'PreconditionFailed';
+}
+
+/** S3 answers 409 when another conditional write on the key is in flight; retrying resolves it. */
+function isConditionalConflict(error: unknown): boolean {
+  return status(error) === 409 || (error as AwsError | undefined)?.name === 'ConditionalRequestConflict';
+}
+
+export function assertBucketName(bucket: unknown): asserts bucket is string {
+  if (typeof bucket !== 'string' || !BUCKET.test(bucket) || bucket.includes('..')) {
+    throw new TypeError(`Invalid S3 bucket name ${JSON.stringify(bucket)}: expected 3-63 lowercase letters, digits, '.' or '-'`);
+  }
+}
+
+/** Build an S3 client from settings; credentials always come from the SDK's default provider chain. */
+export function createS3Client(settings: S3ClientSettings = {}): S3Client {
+  const endpointConfigured = settings.endpoint !== undefined || !!process.env.AWS_ENDPOINT_URL_S3 || !!process.env.AWS_ENDPOINT_URL;
+  const regionConfigured = settings.region !== undefined || !!process.env.AWS_REGION || !!process.env.AWS_DEFAULT_REGION;
+  const maxSockets = settings.maxSockets ?? 128;
+  return new S3Client({
+    ...(settings.region !== undefined ? { region: settings.region } : !regionConfigured && endpointConfigured ? { region: 'us-east-1' } : {}),
+    ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+    ...(settings.forcePathStyle !== undefined || endpointConfigured ? { forcePathStyle: settings.forcePathStyle ?? true } : {}),
+    maxAttempts: settings.maxAttempts ?? 6,
+    retryMode: settings.retryMode ?? 'standard',
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets }, httpsAgent: { keepAlive: true, maxSockets } },
+  });
+}
+
+async function bodyBytes(body: ObjectBody): Promise<Uint8Array | string> {
+  return typeof body === 'string' || body instanceof Uint8Array ? body : buffer(body);
+}
+
+/**
+ * The S3 adapter, on `@aws-sdk/client-s3` v3. Conditional writes use S3's `If-None-Match: *` and
+ * `If-Match`; copies are server-side (CopyObject, or multipart UploadPartCopy above 5 GiB) and can be
+ * pinned to the source's ETag; deletes go 1000 keys per DeleteObjects call with per-key errors.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly client: S3Client;
+  private readonly thresholdBytes: number;
+  private readonly partBytes: number;
+  private readonly partConcurrency: number;
+  private readonly pageSize: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    assertBucketName(options.bucket);
+    const prefix = options.prefix ?? '';
+    if (prefix !== '') {
+      if (!prefix.endsWith('/')) throw new TypeError(`S3 store prefix must end with "/", got ${JSON.stringify(prefix)}`);
+      assertKey(prefix.slice(0, -1));
+    }
+    this.bucket = options.bucket;
+    this.prefix = prefix;
+    this.location = `s3://${options.bucket}/${prefix}`;
+    this.client = options.client ?? createS3Client(options);
+    this.thresholdBytes = options.multipartCopyThresholdBytes ?? 5 * GiB;
+    this.partBytes = options.multipartCopyPartBytes ?? 512 * MiB;
+    this.partConcurrency = options.multipartCopyConcurrency ?? 8;
+    this.pageSize = Math.min(1000, Math.max(1, options.listPageSize ?? 1000));
+    if (this.partBytes < 5 * MiB) throw new RangeError(`multipartCopyPartBytes must be at least 5 MiB (S3's minimum part), got ${this.partBytes}`);
+  }
+
+  private full(key: string): string {
+    assertKey(key);
+    return this.prefix + key;
+  }
+
+  private copySource(key: string): string {
+    return `${this.bucket}/${this.full(key).split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  async *list(prefix: string): AsyncGenerator<StoredObject> {
+    assertPrefix(prefix);
+    const pages = paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix });
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || !object.Key.startsWith(this.prefix)) continue;
+        yield {
+          key: object.Key.slice(this.prefix.length),
+          size: object.Size ?? 0,
+          etag: object.ETag ?? '',
+          ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+        };
+      }
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return out.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+
+  async put(key: string, body: ObjectBody): Promise<StoredObject> {
+    const Key = this.full(key);
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const out = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body }));
+      return { key, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, etag: out.ETag ?? '' };
+    }
+    // A stream of unknown length: lib-storage uploads it in parts (or one PutObject when small).
+    let size = 0;
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.byteLength;
+          done(null, chunk);
+        },
+      }),
+    );
+    body.once('error', (error) => counted.destroy(error));
+    const out = await new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: counted } }).done();
+    return { key, size, etag: out.ETag ?? '' };
+  }
+
+  async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    return this.conditionalPut(key, await bodyBytes(body), { IfNoneMatch: '*' });
+  }
+
+  async putIfMatch(key: string, body: ObjectBody, etag: string): Promise<boolean> {
+    return this.conditionalPut(key, await bodyBytes(body), { IfMatch: etag });
+  }
+
+  private async conditionalPut(key: string, body: Uint8Array | string, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<boolean> {
+    const Key = this.full(key);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ...condition }));
+        return true;
+      } catch (error) {
+        if (isPreconditionFailed(error)) return false;
+        if ('IfMatch' in condition && isNotFound(error)) return false;
+        if (!isConditionalConflict(error) || attempt >= 8) throw error;
+        await sleep(Math.min(1000, 20 * 2 ** attempt) * Math.random());
+      }
+    }
+  }
+
+  async copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<StoredObject> {
+    let size = options.size;
+    if (size === undefined || size > this.thresholdBytes) {
+      const source = await this.head(sourceKey);
+      if (source === undefined) throw new ObjectNotFoundError(sourceKey);
+      if (options.ifMatch !== undefined && source.etag !== options.ifMatch) throw new PreconditionFailedError(sourceKey, options.ifMatch);
+      size = source.size;
+    }
+    try {
+      if (size > this.thresholdBytes) return await this.multipartCopy(sourceKey, targetKey, size, options.ifMatch);
+      const out = await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: this.full(targetKey),
+          CopySource: this.copySource(sourceKey),
+          ...(options.ifMatch !== undefined ? { CopySourceIfMatch: options.ifMatch } : {}),
+        }),
+      );
+      return { key: targetKey, size, etag: out.CopyObjectResult?.ETag ?? '' };
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(sourceKey);
+      if (isPreconditionFailed(error) && options.ifMatch !== undefined) throw new PreconditionFailedError(sourceKey, options.ifMatch);
+      throw error;
+    }
+  }
+
+  private async multipartCopy(sourceKey: string, targetKey: string, size: number, ifMatch: string | undefined): Promise<StoredObject> {
+    const Key = this.full(targetKey);
+    const source = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(sourceKey), ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key,
+        ...(source.ContentType ? { ContentType: source.ContentType } : {}),
+        ...(source.Metadata ? { Metadata: source.Metadata } : {}),
+      }),
+    );
+    const partBytes = Math.max(this.partBytes, Math.ceil(size / MAX_PARTS));
+    const ranges = Array.from({ length: Math.ceil(size / partBytes) }, (_, i) => ({
+      PartNumber: i + 1,
+      range: `bytes=${i * partBytes}-${Math.min(size, (i + 1) * partBytes) - 1}`,
+    }));
+    try {
+      const parts = await pMap(
+        ranges,
+        async ({ PartNumber, range }) => {
+          const out = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: this.bucket,
+              Key,
+              UploadId,
+              PartNumber,
+              CopySource: this.copySource(sourceKey),
+              CopySourceRange: range,
+              ...(ifMatch !== undefined ? { CopySourceIfMatch: ifMatch } : {}),
+            }),
+          );
+          return { PartNumber, ETag: out.CopyPartResult?.ETag };
+        },
+        { concurrency: this.partConcurrency },
+      );
+      const out = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      return { key: targetKey, size, etag: out.ETag ?? '' };
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]> {
+    const outcomes: DeleteOutcome[] = keys.map((key) => ({ key }));
+    const valid: number[] = [];
+    keys.forEach((key, index) => {
+      try {
+        assertKey(key);
+        valid.push(index);
+      } catch (error) {
+        outcomes[index] = { key, error: { code: 'InvalidKey', message: (error as Error).message } };
+      }
+    });
+    const chunks: number[][] = [];
+    for (let i = 0; i < valid.length; i += MAX_DELETE_KEYS) chunks.push(valid.slice(i, i + MAX_DELETE_KEYS));
+    await pMap(
+      chunks,
+      async (chunk) => {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Quiet: true, Objects: chunk.map((i) => ({ Key: this.full(keys[i]!) })) } }),
+        );
+        const byKey = new Map(chunk.map((i) => [this.full(keys[i]!), i]));
+        for (const failed of out.Errors ?? []) {
+          const index = failed.Key === undefined ? undefined : byKey.get(failed.Key);
+          if (index === undefined) continue;
+          outcomes[index] = { key: keys[index]!, error: { code: failed.Code ?? 'Error', message: failed.Message ?? 'delete refused' } };
+        }
+      },
+      { concurrency: 4 },
+    );
+    return outcomes;
+  }
+}
+

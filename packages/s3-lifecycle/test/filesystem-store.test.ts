@@ -1,0 +1,69 @@
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileObjectStore, InvalidKeyError, openObjectStore } from '../src/index.js';
+import { describeObjectStoreContract, readAll } from './support/store-contract.js';
+
+async function tempStore(): Promise<{ store: FileObjectStore; dir: string; close(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'batchline-fs-store-'));
+  return { store: new FileObjectStore(dir), dir, close: () => rm(dir, { recursive: true, force: true }) };
+}
+
+describeObjectStoreContract('filesystem', tempStore);
+
+describe('FileObjectStore on disk', () => {
+  it('maps keys below its root and never follows a symbolic link out of it', async () => {
+    const { store, dir, close } = await tempStore();
+    const outside = await mkdtemp(path.join(tmpdir(), 'batchline-outside-'));
+    try {
+      await writeFile(path.join(outside, 'secret'), 'secret');
+      await symlink(path.join(outside, 'secret'), path.join(dir, 'link'));
+      await expect(store.get('link')).rejects.toBeInstanceOf(InvalidKeyError);
+      expect(await store.head('link')).toBeUndefined();
+      const listed = [];
+      for await (const o of store.list('')) listed.push(o.key);
+      expect(listed).not.toContain('link');
+      expect(store.localPath('a/b.csv')).toBe(path.join(dir, 'a', 'b.csv'));
+      expect(() => store.localPath('.batchline-tmp/x')).toThrow(InvalidKeyError);
+    } finally {
+      await close();
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no temporary files behind and prunes folders emptied by deletes', async () => {
+    const { store, dir, close } = await tempStore();
+    try {
+      await store.put('e/landing/2026/01/02/03/f1', 'a');
+      expect(await store.putIfAbsent('e/landing/2026/01/02/03/f1', 'b')).toBe(false);
+      await store.copy('e/landing/2026/01/02/03/f1', 'e/processing/x/2026/01/02/03/f1');
+      await store.deleteMany(['e/landing/2026/01/02/03/f1']);
+      expect(await readdir(path.join(dir, '.batchline-tmp'))).toEqual([]);
+      expect(await readdir(path.join(dir, 'e'))).toEqual(['processing']);
+      expect((await readAll(store, 'e/processing/x/2026/01/02/03/f1')).toString()).toBe('a');
+    } finally {
+      await close();
+    }
+  });
+
+  it('computes the ETag of a file written by another program from its content', async () => {
+    const { store, dir, close } = await tempStore();
+    try {
+      await writeFile(path.join(dir, 'dropped.csv'), 'hello');
+      expect((await store.head('dropped.csv'))?.etag).toBe('"5d41402abc4b2a76b9719d911017c592"');
+    } finally {
+      await close();
+    }
+  });
+
+  it('opens file:// URLs, relative and absolute', () => {
+    const relative = openObjectStore('file://some/dir') as FileObjectStore;
+    expect(relative.root).toBe(path.resolve('some/dir'));
+    const absolute = openObjectStore('file:///tmp/abs dir') as FileObjectStore;
+    expect(absolute.root).toBe('/tmp/abs dir');
+    expect(absolute.location).toBe('file:///tmp/abs%20dir');
+    expect(() => openObjectStore('ftp://x')).toThrow(/expected file:\/\/<dir>/);
+    expect(() => openObjectStore('file://')).toThrow(/no directory/);
+  });
+});

@@ -1,0 +1,317 @@
+import { type BatchId, toBatchId } from '@batchline/batch-id';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BatchFileError,
+  BatchInProgressError,
+  type BatchLifecycle,
+  BatchNotClaimedError,
+  type BatchState,
+  createBatchLifecycle,
+  InvalidEntityError,
+  type LifecycleOptions,
+  type ObjectStore,
+  type ProgressEvent,
+} from '../../src/index.js';
+import { expectedManifestFiles, firehosePath, land, makeLandingFiles, snapshot } from './batches.js';
+import { InjectedFailure, InstrumentedStore } from './instrumented-store.js';
+import { type StoreFixture, listKeys } from './store-contract.js';
+
+const BATCH = toBatchId('20260102T0310');
+const BATCH_2 = toBatchId('20260102T0320');
+
+let cases = 0;
+/** Each test works under its own root, so tests share one store without seeing each other. */
+function freshRoot(): string {
+  return `case-${++cases}-${Date.now().toString(36)}/`;
+}
+
+export function describeLifecycle(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`batch lifecycle: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: ObjectStore;
+    beforeAll(async () => {
+      fixture = await open();
+      store = fixture.store;
+    });
+    afterAll(async () => fixture?.close());
+
+    function lifecycle(root: string, inner: ObjectStore = store, options: LifecycleOptions = {}): BatchLifecycle {
+      return createBatchLifecycle(inner, { root, concurrency: 8, ...options });
+    }
+
+    it('claims exactly the landed files into processing/<id>/, keeping paths and bytes, and archives them to processed/<id>/', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(37, { awkward: true });
+      const life = lifecycle(root);
+      await land(store, life.landingPrefix('orders'), files);
+
+      const claimed = await life.claim('orders', BATCH);
+      expect(claimed.state).toBe('claimed');
+      expect(claimed.files).toEqual(expectedManifestFiles(files));
+      expect(claimed.bytes).toBe(files.reduce((s, f) => s + f.bytes.length, 0));
+      expect(claimed.transitions.map((t) => t.state)).toEqual(['claiming', 'claimed']);
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
+      const processing = await snapshot(store, `${root}orders/processing/${BATCH}/`);
+      expect(processing.size).toBe(files.length);
+      for (const f of files) expect(processing.get(`${root}orders/processing/${BATCH}/${f.path}`)?.equals(f.bytes), f.path).toBe(true);
+      expect(life.processingKey('orders', BATCH, files[0]!.path)).toBe(`${root}orders/processing/${BATCH}/${files[0]!.path}`);
+
+      const archived = await life.archive('orders', BATCH);
+      expect(archived.state).toBe('archived');
+      expect(archived.files).toEqual(claimed.files);
+      expect(archived.transitions.map((t) => t.state)).toEqual(['claiming', 'claimed', 'archiving', 'archived']);
+      expect(await listKeys(store, `${root}orders/processing/`)).toEqual([]);
+      const processed = await snapshot(store, `${root}orders/processed/${BATCH}/`);
+      expect(processed.size).toBe(files.length);
+      for (const f of files) expect(processed.get(`${root}orders/processed/${BATCH}/${f.path}`)?.equals(f.bytes), f.path).toBe(true);
+      expect(await life.readManifest('orders', BATCH)).toEqual(archived);
+      expect(await listKeys(store, `${root}_batchline/manifests/`)).toEqual([`${root}_batchline/manifests/orders/${BATCH}.json`]);
+    });
+
+    it('leaves a file that lands after the manifest was written for the next batch, on the first run and on replay', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(12);
+      const late = { path: firehosePath('orders-stream', new Date(Date.UTC(2026, 0, 2, 3, 59))), bytes: Buffer.from('late,1\n') };
+      const counted = new InstrumentedStore(store, {
+        async after(method, args, result) {
+          if (method === 'putIfAbsent' && result === true && String(args[0]).includes('_batchline/manifests/')) {
+            await store.put(`${root}orders/landing/${late.path}`, late.bytes);
+          }
+        },
+      });
+      const life = lifecycle(root, counted);
+      await land(store, life.landingPrefix('orders'), files);
+      const first = await life.claim('orders', BATCH);
+      expect(first.files).toEqual(expectedManifestFiles(files));
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([`${root}orders/landing/${late.path}`]);
+
+      const copiesBefore = counted.counts.copy;
+      const replay = await lifecycle(root, counted).claim('orders', BATCH);
+      expect(replay).toEqual(first);
+      expect(counted.counts.copy).toBe(copiesBefore);
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([`${root}orders/landing/${late.path}`]);
+
+      const next = await life.claim('orders', BATCH_2);
+      expect(next.files).toEqual(expectedManifestFiles([late]));
+    });
+
+    it('records an empty landing prefix as an empty batch, and archives it', async () => {
+      const life = lifecycle(freshRoot());
+      const claimed = await life.claim('customers', BATCH);
+      expect(claimed).toMatchObject({ state: 'claimed', files: [], bytes: 0, entity: 'customers', batchId: BATCH });
+      expect((await life.archive('customers', BATCH)).state).toBe('archived');
+    });
+
+    it('refuses to archive a batch that was never claimed, naming it', async () => {
+      const life = lifecycle(freshRoot());
+      await expect(life.archive('orders', BATCH)).rejects.toBeInstanceOf(BatchNotClaimedError);
+      await expect(life.archive('orders', BATCH)).rejects.toThrow(`orders/${BATCH}`);
+    });
+
+    it('uses the configured root for data, manifests and leases', async () => {
+      const base = freshRoot();
+      const life = lifecycle(`${base}firehose/`);
+      await land(store, life.landingPrefix('orders'), makeLandingFiles(3));
+      expect(life.landingPrefix('orders')).toBe(`${base}firehose/orders/landing/`);
+      await life.claim('orders', BATCH);
+      const keys = await listKeys(store, base);
+      expect(keys.every((k) => k.startsWith(`${base}firehose/`))).toBe(true);
+      expect(keys).toContain(`${base}firehose/_batchline/manifests/orders/${BATCH}.json`);
+      expect(keys.filter((k) => k.includes('/processing/'))).toHaveLength(3);
+    });
+
+    it('rejects a bad entity, batch id or root with an error naming the value, before touching the store', async () => {
+      const counted = new InstrumentedStore(store);
+      const life = lifecycle(freshRoot(), counted);
+      await expect(life.claim('../orders', BATCH)).rejects.toBeInstanceOf(InvalidEntityError);
+      await expect(life.claim('Orders', BATCH)).rejects.toThrow('"Orders"');
+      await expect(life.claim('orders', '2026-01-02' as BatchId)).rejects.toThrow('2026-01-02');
+      await expect(life.archive('orders', '../../x' as BatchId)).rejects.toThrow('../../x');
+      expect(counted.requests).toBe(0);
+      expect(() => createBatchLifecycle(store, { root: 'firehose' })).toThrow(/"firehose".*end with/);
+      expect(() => createBatchLifecycle(store, { root: '../' })).toThrow(/Invalid lifecycle root/);
+      expect(() => life.processingKey('orders', BATCH, '../../escape')).toThrow(/Invalid object key/);
+    });
+
+    it('reports counts and bytes per state', async () => {
+      const root = freshRoot();
+      const life = lifecycle(root);
+      const a = makeLandingFiles(5);
+      const b = makeLandingFiles(3);
+      const waiting = makeLandingFiles(2);
+      const size = (fs: typeof a) => fs.reduce((s, f) => s + f.bytes.length, 0);
+      await land(store, life.landingPrefix('orders'), a);
+      await life.claim('orders', BATCH);
+      await life.archive('orders', BATCH);
+      await land(store, life.landingPrefix('orders'), b);
+      await life.claim('orders', BATCH_2);
+      await land(store, life.landingPrefix('orders'), waiting);
+      const status = await life.status('orders');
+      expect(status).toEqual({
+        entity: 'orders',
+        landing: { files: 2, bytes: size(waiting) },
+        processing: { batches: 1, files: 3, bytes: size(b) },
+        processed: { batches: 1, files: 5, bytes: size(a) },
+        batches: [
+          { batchId: BATCH, state: 'archived' satisfies BatchState, files: 5, bytes: size(a) },
+          { batchId: BATCH_2, state: 'claimed' satisfies BatchState, files: 3, bytes: size(b) },
+        ],
+      });
+    });
+
+    it('finishes an interrupted move: files found in both places get their delete, then the batch completes', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(9);
+      let fail = true;
+      const flaky = new InstrumentedStore(store, {
+        before(method) {
+          if (method === 'deleteMany' && fail) throw new InjectedFailure('delete lost');
+        },
+      });
+      const life = lifecycle(root, flaky);
+      await land(store, life.landingPrefix('orders'), files);
+      await expect(life.claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
+      expect(await listKeys(store, `${root}orders/landing/`)).toHaveLength(9);
+      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(9);
+      expect((await life.readManifest('orders', BATCH))?.state).toBe('claiming');
+      await expect(life.archive('orders', BATCH)).rejects.toThrow(/claim did not finish/);
+      fail = false;
+      expect((await life.claim('orders', BATCH)).state).toBe('claimed');
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
+      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(9);
+    });
+
+    it('fails loudly, naming the file, when a pinned file is in neither place', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(4);
+      const life = lifecycle(root);
+      await land(store, life.landingPrefix('orders'), files);
+      const claimed = await life.claim('orders', BATCH);
+      const victim = claimed.files[2]!.path;
+      await store.deleteMany([life.processingKey('orders', BATCH, victim)]);
+      const error = await life.archive('orders', BATCH).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BatchFileError);
+      expect((error as BatchFileError).path).toBe(victim);
+      expect((error as Error).message).toContain(victim);
+      expect((error as Error).message).toMatch(/neither/);
+    });
+
+    it('refuses to move a landing file that was replaced after the batch pinned it', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(3);
+      const target = files[1]!;
+      const sneaky = new InstrumentedStore(store, {
+        async after(method, args, result) {
+          if (method === 'putIfAbsent' && result === true && String(args[0]).includes('_batchline/manifests/')) {
+            await store.put(`${root}orders/landing/${target.path}`, 'rewritten');
+          }
+        },
+      });
+      const life = lifecycle(root, sneaky);
+      await land(store, life.landingPrefix('orders'), files);
+      const error = await life.claim('orders', BATCH).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BatchFileError);
+      expect((error as Error).message).toContain(target.path);
+      expect((error as Error).message).toMatch(/replaced/);
+      expect(await store.head(life.processingKey('orders', BATCH, target.path))).toBeUndefined();
+    });
+
+    it('reports progress as files move', async () => {
+      const events: ProgressEvent[] = [];
+      const life = lifecycle(freshRoot(), store, { onProgress: (e) => events.push(e) });
+      await land(store, life.landingPrefix('orders'), makeLandingFiles(6));
+      await life.claim('orders', BATCH);
+      await life.archive('orders', BATCH);
+      expect(events.filter((e) => e.step === 'claim').map((e) => e.done)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(events.filter((e) => e.step === 'archive').every((e) => e.total === 6 && e.batchId === BATCH)).toBe(true);
+    });
+
+    it('lets exactly one of 20 concurrent claims of a batch proceed; the others get BatchInProgressError', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(25);
+      await land(store, `${root}orders/landing/`, files);
+      // The winner may not list landing/ until every contender has been answered, so losers
+      // cannot be explained by the winner having finished early.
+      let settled = 0;
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const gated = new InstrumentedStore(store, {
+        async before(method) {
+          if (method === 'list') {
+            settled++;
+            if (settled === 20) open();
+            await gate;
+          }
+        },
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          lifecycle(root, gated)
+            .claim('orders', BATCH)
+            .finally(() => {
+              if (++settled === 20) open();
+            }),
+        ),
+      );
+      const winners = results.filter((r) => r.status === 'fulfilled');
+      const losers = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(19);
+      for (const reason of losers) {
+        expect(reason).toBeInstanceOf(BatchInProgressError);
+        expect((reason as Error).message).toMatch(/claim of orders\/20260102T0310 is held by/);
+      }
+      expect(gated.counts.copy).toBe(files.length);
+      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(files.length);
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
+    });
+
+    it('with wait: true, 20 concurrent claims all return the one manifest and every file moves once', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(25);
+      await land(store, `${root}orders/landing/`, files);
+      const counted = new InstrumentedStore(store);
+      const manifests = await Promise.all(
+        Array.from({ length: 20 }, () => lifecycle(root, counted, { lease: { wait: true, pollMs: 10 } }).claim('orders', BATCH)),
+      );
+      for (const m of manifests) expect(m).toEqual(manifests[0]);
+      expect(manifests[0]!.files).toEqual(expectedManifestFiles(files));
+      expect(counted.counts.copy).toBe(files.length);
+    });
+
+    it('a lease left by a crashed runner blocks others until it expires; the same owner resumes at once', async () => {
+      const root = freshRoot();
+      await land(store, `${root}orders/landing/`, makeLandingFiles(4));
+      // A runner that dies right after taking the lease (before pinning anything).
+      const crashing = new InstrumentedStore(store, {
+        before(method, args) {
+          if (method === 'list') throw new InjectedFailure('crash');
+          if (method === 'putIfMatch' && String(args[0]).includes('_batchline/leases/')) throw new InjectedFailure('release lost');
+        },
+      });
+      await expect(lifecycle(root, crashing, { lease: { owner: 'runner-a', ttlMs: 400 } }).claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
+      const blocked = await lifecycle(root, store, { lease: { owner: 'runner-b', ttlMs: 400 } })
+        .claim('orders', BATCH)
+        .catch((e: unknown) => e);
+      expect(blocked).toBeInstanceOf(BatchInProgressError);
+      expect((blocked as BatchInProgressError).details.owner).toBe('runner-a');
+      const waited = await lifecycle(root, store, { lease: { owner: 'runner-b', wait: true, pollMs: 20 } }).claim('orders', BATCH);
+      expect(waited.files).toHaveLength(4);
+
+      const root2 = freshRoot();
+      await land(store, `${root2}orders/landing/`, makeLandingFiles(2));
+      await expect(lifecycle(root2, crashing, { lease: { owner: 'runner-a' } }).claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
+      expect((await lifecycle(root2, store, { lease: { owner: 'runner-a' } }).claim('orders', BATCH)).files).toHaveLength(2);
+    });
+
+    it('gives the pipeline a one-run-per-batch lease', async () => {
+      const life = lifecycle(freshRoot());
+      const lease = await life.acquireRunLease(BATCH, { owner: 'run-1' });
+      await expect(life.acquireRunLease(BATCH, { owner: 'run-2' })).rejects.toBeInstanceOf(BatchInProgressError);
+      await lease.release();
+      const next = await life.acquireRunLease(BATCH, { owner: 'run-2' });
+      expect(next.owner).toBe('run-2');
+      await next.release();
+    });
+  });
+}
