@@ -2,31 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { BatchId } from '@batchline/batch-id';
-import { BatchInProgressError, type ObjectStore } from '@batchline/s3-lifecycle';
+import { BatchInProgressError, LeaseLostError, type ObjectStore } from '@batchline/s3-lifecycle';
 
 /**
- * One run per batch. A lease object is created with putIfAbsent (exactly one of
- * racing runs wins), renewed by compare-and-swap (putIfMatch) while the run
- * lasts, and deleted at the end. A lease whose holder stopped renewing past its
- * expiry, or whose holder is a dead process on this host, may be taken over,
- * again by compare-and-swap, so two runs never both believe they hold it.
+ * One run per batch. The lease object sits where s3-lifecycle's `acquireRunLease` keeps it and
+ * has the same record shape, so both exclude each other. It is created with putIfAbsent (exactly
+ * one of racing runs wins), renewed by compare-and-swap (putIfMatch) while the run lasts, and
+ * marked released at the end. It may be taken over, again by compare-and-swap with a fresh owner
+ * id, when it expired, was released, or its holder is a process on this host that no longer
+ * exists (a run killed with SIGKILL): a rerun after a crash need not wait for the expiry, and two
+ * reruns racing for the takeover still cannot both win.
  */
 
+/** The record s3-lifecycle's Lease writes; `owner` is `<host>:<pid>:<uuid>`. */
 export interface LeaseRecord {
   readonly version: 1;
-  readonly batchId: string;
   readonly owner: string;
-  readonly host: string;
-  readonly pid: number;
+  readonly purpose: string;
   readonly acquiredAt: string;
-  readonly renewedAt: string;
   readonly expiresAt: string;
+  readonly released?: boolean;
 }
 
 export interface BatchLease {
   readonly key: string;
-  readonly record: LeaseRecord;
-  /** Aborts when the lease is lost (someone took it over, or renewals kept failing). */
+  readonly owner: string;
+  /** Aborts (with LeaseLostError) when the lease is lost: someone took it over, or renewals failed until expiry. */
   readonly lost: AbortSignal;
   release(): Promise<void>;
 }
@@ -39,11 +40,10 @@ export interface AcquireLeaseOptions {
   readonly ttlMs: number;
   /** Renew every ttl/3 by default. */
   readonly renewEveryMs?: number;
-  readonly now?: () => Date;
 }
 
 export function leaseKey(root: string, batchId: BatchId): string {
-  return `${root}_batchline/leases/${batchId}.json`;
+  return `${root}_batchline/leases/runs/${batchId}.json`;
 }
 
 async function readText(stream: Readable): Promise<string> {
@@ -55,9 +55,7 @@ async function readText(stream: Readable): Promise<string> {
 function parseLease(text: string): LeaseRecord | undefined {
   try {
     const value = JSON.parse(text) as Partial<LeaseRecord>;
-    if (typeof value.owner === 'string' && typeof value.expiresAt === 'string' && typeof value.pid === 'number' && typeof value.host === 'string') {
-      return value as LeaseRecord;
-    }
+    if (typeof value.owner === 'string' && typeof value.expiresAt === 'string') return value as LeaseRecord;
   } catch {
     // unreadable: treated as stale below
   }
@@ -74,20 +72,18 @@ function processIsGone(pid: number): boolean {
 }
 
 /** Why a lease held by someone else may be taken over, or undefined when it may not. */
-function staleReason(current: LeaseRecord | undefined, now: Date): string | undefined {
+function staleReason(current: LeaseRecord | undefined): string | undefined {
   if (!current) return 'unreadable lease';
-  if (Date.parse(current.expiresAt) <= now.getTime()) return `expired at ${current.expiresAt}`;
-  if (current.host === hostname() && current.pid !== process.pid && processIsGone(current.pid)) {
-    return `process ${current.pid} on ${current.host} is gone`;
+  if (current.released === true) return 'released';
+  if (!(Date.parse(current.expiresAt) > Date.now())) return `expired at ${current.expiresAt}`;
+  const m = /^(.*):(\d+):[^:]+$/.exec(current.owner);
+  if (m && m[1] === hostname() && Number(m[2]) !== process.pid && processIsGone(Number(m[2]))) {
+    return `process ${m[2]} on ${m[1]} is gone`;
   }
   return undefined;
 }
 
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-}
-
-export async function readLease(store: ObjectStore, key: string): Promise<{ record: LeaseRecord | undefined; etag: string } | undefined> {
+async function readLease(store: ObjectStore, key: string): Promise<{ record: LeaseRecord | undefined; etag: string } | undefined> {
   const head = await store.head(key);
   if (!head) return undefined;
   try {
@@ -104,81 +100,70 @@ export async function readLease(store: ObjectStore, key: string): Promise<{ reco
  */
 export async function acquireLease(options: AcquireLeaseOptions): Promise<BatchLease> {
   const { store, batchId, ttlMs } = options;
-  const now = options.now ?? (() => new Date());
   const key = leaseKey(options.root ?? '', batchId);
-  const owner = randomUUID();
-  const acquiredAt = now();
-  const make = (at: Date): LeaseRecord => ({
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const acquiredAt = new Date().toISOString();
+  const make = (extra: Partial<LeaseRecord> = {}): LeaseRecord => ({
     version: 1,
-    batchId,
     owner,
-    host: hostname(),
-    pid: process.pid,
-    acquiredAt: acquiredAt.toISOString(),
-    renewedAt: at.toISOString(),
-    expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
+    purpose: `run of batch ${batchId}`,
+    acquiredAt,
+    expiresAt: new Date(Date.now() + ttlMs).toISOString(),
+    ...extra,
   });
 
-  let record = make(acquiredAt);
-  let won = await store.putIfAbsent(key, JSON.stringify(record));
-  for (let tries = 0; !won && tries < 3; tries++) {
+  let won = await store.putIfAbsent(key, JSON.stringify(make()));
+  for (let tries = 0; !won && tries < 5; tries++) {
     const current = await readLease(store, key);
     if (!current) {
-      // Released between our attempts: race for it again.
-      won = await store.putIfAbsent(key, JSON.stringify(record));
+      won = await store.putIfAbsent(key, JSON.stringify(make()));
       continue;
     }
-    const reason = staleReason(current.record, now());
-    if (!reason) {
-      const holder = current.record;
+    if (!staleReason(current.record)) {
+      const holder = current.record!;
       throw new BatchInProgressError(
-        `batch ${batchId} is in progress: run ${holder!.owner} on ${holder!.host} (pid ${holder!.pid}) holds it since ${holder!.acquiredAt}, lease until ${holder!.expiresAt}`,
+        `batch ${batchId} is in progress: held by ${holder.owner} since ${holder.acquiredAt}, lease until ${holder.expiresAt} (${key})`,
+        { key, owner: holder.owner, purpose: holder.purpose, expiresAt: holder.expiresAt },
       );
     }
-    record = make(now());
-    won = await store.putIfMatch(key, JSON.stringify(record), current.etag);
+    won = await store.putIfMatch(key, JSON.stringify(make()), current.etag);
   }
-  if (!won) throw new BatchInProgressError(`batch ${batchId} is in progress: another run keeps taking its lease`);
+  if (!won) throw new BatchInProgressError(`batch ${batchId} is in progress: other runs keep taking its lease (${key})`, { key });
 
   let etag = (await store.head(key))?.etag;
-  const lostController = new AbortController();
+  let expiresAt = Date.now() + ttlMs;
+  const lost = new AbortController();
   let renewing: Promise<void> = Promise.resolve();
   const renew = async () => {
-    if (lostController.signal.aborted) return;
-    const next = make(now());
+    if (lost.signal.aborted) return;
     try {
-      const current = etag ? await store.putIfMatch(key, JSON.stringify(next), etag) : false;
-      if (!current) {
-        lostController.abort(new LeaseLostError(`lost the lease of batch ${batchId}: another run took it over`));
+      const ok = etag !== undefined && (await store.putIfMatch(key, JSON.stringify(make()), etag));
+      if (!ok) {
+        lost.abort(new LeaseLostError(key));
         return;
       }
-      record = next;
+      expiresAt = Date.now() + ttlMs;
       etag = (await store.head(key))?.etag;
-    } catch (err) {
-      // A transient store error: keep the lease until it would expire.
-      if (Date.parse(record.expiresAt) <= now().getTime()) {
-        lostController.abort(new LeaseLostError(`lost the lease of batch ${batchId}: could not renew it (${(err as Error).message})`));
-      }
+    } catch {
+      // A transient store error: the lease still holds until it would expire.
+      if (Date.now() >= expiresAt) lost.abort(new LeaseLostError(key));
     }
   };
   const timer = setInterval(() => {
     renewing = renewing.then(renew);
-  }, options.renewEveryMs ?? Math.max(1000, Math.floor(ttlMs / 3)));
+  }, options.renewEveryMs ?? Math.max(250, Math.floor(ttlMs / 3)));
   timer.unref();
 
   return {
     key,
-    get record() {
-      return record;
-    },
-    lost: lostController.signal,
+    owner,
+    lost: lost.signal,
     async release() {
       clearInterval(timer);
       await renewing;
-      if (lostController.signal.aborted) return;
-      // Delete only if it is still ours (nobody took it over after expiry).
-      const current = await readLease(store, key);
-      if (current?.record?.owner === owner) await store.deleteMany([key]);
+      if (lost.signal.aborted || etag === undefined) return;
+      // Only if still ours: a lease taken over after expiry belongs to the other run now.
+      await store.putIfMatch(key, JSON.stringify(make({ released: true, expiresAt: new Date().toISOString() })), etag);
     },
   };
 }

@@ -77,18 +77,16 @@ interface RunContext {
 }
 
 /** Where a pinned file lives now: processing/ until archived, processed/ after (a replay reloads from there). */
-function batchFiles(ctx: RunContext, manifest: BatchManifest): BatchFile[] {
-  const lifecycle = ctx.lifecycle as BatchLifecycle & { processedKey?: (entity: string, batchId: BatchId, path: string) => string };
-  return manifest.files.map((file) => {
-    let key: string;
-    if (manifest.state === 'archived') {
-      if (!lifecycle.processedKey) throw new PermanentTaskError(`batch ${ctx.batchId} of ${manifest.entity} is archived and the lifecycle cannot name processed keys`);
-      key = lifecycle.processedKey(manifest.entity, ctx.batchId, file.path);
-    } else {
-      key = ctx.lifecycle.processingKey(manifest.entity, ctx.batchId, file.path);
-    }
-    return { path: file.path, key, size: file.size };
-  });
+async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: BatchManifest): Promise<BatchFile[]> {
+  let current = manifest;
+  // An interrupted archive leaves files on both sides: finish it (idempotent) so every file has one home.
+  if (current.state === 'archiving') current = await ctx.lifecycle.archive(entity, ctx.batchId);
+  const archived = current.state === 'archived';
+  return current.files.map((file) => ({
+    path: file.path,
+    key: archived ? ctx.lifecycle.processedKey(entity, ctx.batchId, file.path) : ctx.lifecycle.processingKey(entity, ctx.batchId, file.path),
+    size: file.size,
+  }));
 }
 
 async function requireManifest(ctx: RunContext, entity: PipelineEntity): Promise<BatchManifest> {
@@ -134,7 +132,7 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     withHooks(`load:${entity}`, [`claim:${entity}`], async (ctx) => {
       const manifest = await requireManifest(ctx, entity);
       if (manifest.files.length === 0) return { files: 0, rows: 0, rejected: 0, note: 'no files' };
-      const files = batchFiles(ctx, manifest);
+      const files = await batchFiles(ctx, entity, manifest);
       const result = await during(ctx, `load:${entity}`, () =>
         ctx.warehouse.load({ entity, batchId: ctx.batchId, files, onError: ctx.onError }),
       );
@@ -221,6 +219,10 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
   const lifecycle = createBatchLifecycle(store, {
     root,
     concurrency: options.concurrency ?? 16,
+    // Claim and archive hold a per-entity lease of their own. Under the run lease only one run
+    // works on this batch, so every run of it may share one owner id: a rerun after a crash then
+    // takes a claim's lease back at once instead of waiting for it to expire.
+    ...(options.lease === false ? {} : { lease: { owner: `batchline-run:${batchId}` } }),
     onProgress: (event) => {
       onEvent({ type: 'progress', entity: event.entity, step: event.step, done: event.done, total: event.total });
       const task = moving.get(event.entity);
