@@ -1,11 +1,14 @@
-// CONTRACT STUB written by the foundation; the snowflake-loader issue replaces this file
-// with the real implementation, keeping these exported names and shapes (it may add more).
+// The warehouse port: what the pipeline composes. Both adapters implement `Warehouse`.
 import type { Readable } from 'node:stream';
 import type { BatchId } from '@batchline/batch-id';
+import type { SnowflakeOptions } from './adapters/snowflake/config.js';
+import { WarehouseConfigError } from './errors.js';
 
 export type Entity = 'orders' | 'customers';
 
-/** Any ObjectStore satisfies this: the loader reads batch files through it (DuckDB engine). */
+export const ENTITIES: readonly Entity[] = ['orders', 'customers'];
+
+/** Any ObjectStore satisfies this: the DuckDB engine reads batch files through it. */
 export interface BatchFileSource {
   get(key: string): Promise<Readable>;
   localPath?(key: string): string | undefined;
@@ -16,9 +19,11 @@ export interface BatchFile {
   readonly path: string;
   /** Full object key in the store (DuckDB reads it through the BatchFileSource). */
   readonly key: string;
+  /** Bytes as pinned by the claim; a file of another size is refused (it changed after the claim). */
   readonly size: number;
 }
 
+/** `abort` (default): the first bad record fails the load, naming file and record. `quarantine`: bad records go to LOAD_REJECTS. */
 export type OnErrorPolicy = 'abort' | 'quarantine';
 
 export interface LoadRequest {
@@ -29,7 +34,9 @@ export interface LoadRequest {
 }
 
 export interface FileLoadResult {
+  /** The BatchFile's path (relative to `processing/<BATCH_ID>/`). */
   readonly path: string;
+  /** Records found in the file: always rowsLoaded + rowsRejected. */
   readonly rowsParsed: number;
   readonly rowsLoaded: number;
   readonly rowsRejected: number;
@@ -39,6 +46,7 @@ export interface LoadResult {
   readonly entity: Entity;
   readonly batchId: BatchId;
   readonly files: readonly FileLoadResult[];
+  readonly rowsParsed: number;
   readonly rowsLoaded: number;
   readonly rowsRejected: number;
 }
@@ -47,12 +55,16 @@ export interface TransformResult {
   readonly batchId: BatchId;
   /** Rows written to ORDER_CUSTOMER_DATE_PRICE for this batch. */
   readonly curatedRows: number;
-  /** Fulfilled orders counted (after de-duplication). */
+  /** Fulfilled orders counted in this batch (after de-duplication), including late ones. */
   readonly fulfilledOrders: number;
-  /** Order lines skipped because the order was already seen (in this or an earlier batch). */
+  /** Order lines of this batch skipped because the order was already seen (in this or an earlier batch). */
   readonly duplicateOrders: number;
-  /** Fulfilled orders whose customer is unknown so far. */
+  /** Fulfilled orders that arrived in this batch with a customer unknown so far. */
   readonly orphanOrders: number;
+  /** Orders from earlier batches counted now, because their customer arrived in this batch. */
+  readonly lateOrders: number;
+  /** Fulfilled orders up to this batch still waiting for their customer. */
+  readonly pendingOrphans: number;
 }
 
 export type TaskState = 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -67,6 +79,7 @@ export interface TaskAudit {
   readonly files?: number;
   readonly rows?: number;
   readonly rejected?: number;
+  readonly duplicates?: number;
   readonly orphans?: number;
   readonly error?: string;
 }
@@ -76,24 +89,65 @@ export interface CuratedRow {
   readonly orderDate: string; // YYYY-MM-DD
   readonly orderTotalPrice: string; // decimal as text, 2 places
   readonly batchId: BatchId;
+  readonly customerKey: string; // integer as text
 }
 
 export interface Warehouse {
   readonly engine: 'duckdb' | 'snowflake';
+  /** Apply the engine's DDL (sql/duckdb/setup.sql or sql/snowflake/setup/*.sql). Idempotent. */
   setup(): Promise<void>;
+  /**
+   * Replace the batch's raw rows of one entity by the given files, in one transaction, and mark the task
+   * `load:<entity>` succeeded in BATCH_AUDIT in the same transaction.
+   */
   load(request: LoadRequest): Promise<LoadResult>;
+  /** Replace the batch's curated rows, in one transaction, and mark the task `transform` succeeded with it. */
   transform(batchId: BatchId): Promise<TransformResult>;
+  /**
+   * Upsert the task's row (one row per batch and task). A row with a lower attempt than the stored one is
+   * ignored, so a stale attempt cannot overwrite a newer one.
+   */
   recordTask(audit: TaskAudit): Promise<void>;
-  /** Latest row per task for the batch. */
+  /** Latest row per task for the batch, ordered by task name. */
   readTasks(batchId: BatchId): Promise<TaskAudit[]>;
   curatedRows(batchId?: BatchId): Promise<CuratedRow[]>;
   close(): Promise<void>;
 }
 
 export interface OpenWarehouseOptions {
-  /** Where DuckDB reads batch files from. */
+  /** Where DuckDB reads batch files from (any ObjectStore). */
   readonly files?: BatchFileSource;
+  /** Directory for files streamed from a non-local store before DuckDB reads them. Default: the OS temp dir. */
+  readonly tempDir?: string;
+  /** Snowflake connection, authentication and stage settings (merged over the URL and the environment). */
+  readonly snowflake?: SnowflakeOptions;
+  /** Environment to read settings from. Default: `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** `duckdb://path/to/file.duckdb` (or `duckdb://:memory:`) or `snowflake://account/db/schema?warehouse=...`. */
-export declare function openWarehouse(url: string, options?: OpenWarehouseOptions): Promise<Warehouse>;
+/** Task names under which load() and transform() record themselves in BATCH_AUDIT. */
+export const TASK_NAMES = {
+  load: (entity: Entity) => `load:${entity}` as const,
+  transform: 'transform',
+} as const;
+
+/**
+ * Open a warehouse by URL:
+ * - `duckdb://:memory:`, `duckdb://./path/file.duckdb`, `duckdb:///abs/file.duckdb` (needs the optional peer `@duckdb/node-api`)
+ * - `snowflake://<account>/<database>/<schema>?warehouse=..&role=..&authenticator=..&user=..`
+ * Each engine's driver is imported on first use only, so the other engine's users never load it.
+ */
+export async function openWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  if (typeof url !== 'string') throw new WarehouseConfigError('Warehouse URL must be a string');
+  if (url.startsWith('duckdb://')) {
+    const { openDuckDbWarehouse } = await import('./adapters/duckdb/index.js');
+    return openDuckDbWarehouse(url, options);
+  }
+  if (url.startsWith('snowflake://')) {
+    const { openSnowflakeWarehouse } = await import('./adapters/snowflake/index.js');
+    return openSnowflakeWarehouse(url, options);
+  }
+  throw new WarehouseConfigError(
+    `Unsupported warehouse URL ${JSON.stringify(url.slice(0, 80))}: expected duckdb://:memory:, duckdb://./file.duckdb or snowflake://<account>/<database>/<schema>`,
+  );
+}

@@ -1,0 +1,99 @@
+// Make each batch file readable by DuckDB as a local file: in place when the store is a local
+// directory, otherwise streamed to a temporary file (DuckDB's httpfs is not available offline).
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pMap from 'p-map';
+import { LoadInputError } from '../../errors.js';
+import type { BatchFile, BatchFileSource } from '../../warehouse-contract.js';
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+export interface LocalBatchFile {
+  readonly file: BatchFile;
+  readonly localPath: string;
+  readonly compression: Compression;
+}
+
+export interface LocalBatch {
+  readonly files: readonly LocalBatchFile[];
+  /** Remove temporary copies. */
+  dispose(): Promise<void>;
+}
+
+const DOWNLOAD_CONCURRENCY = 4;
+
+export async function localBatchFiles(
+  files: readonly BatchFile[],
+  source: BatchFileSource | undefined,
+  tempRoot: string | undefined,
+): Promise<LocalBatch> {
+  if (files.length === 0) return { files: [], dispose: async () => {} };
+  if (!source) {
+    throw new LoadInputError(
+      'The DuckDB warehouse reads batch files through an object store: pass openWarehouse(url, { files: store })',
+    );
+  }
+  let tempDir: string | undefined;
+  const dispose = async () => {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  };
+  try {
+    const local = await pMap(
+      files,
+      async (file, index): Promise<LocalBatchFile> => {
+        let localPath = source.localPath?.(file.key);
+        let size: number;
+        if (localPath !== undefined) {
+          size = (await stat(localPath)).size;
+        } else {
+          tempDir ??= await mkdtemp(path.join(tempRoot ?? tmpdir(), 'batchline-load-'));
+          // Keep the name's suffix (e.g. .gz) for readers that look at it; the index keeps names unique.
+          localPath = path.join(tempDir, `${index}-${path.basename(file.path)}`);
+          size = await download(source, file.key, localPath);
+        }
+        if (size !== file.size) {
+          throw new LoadInputError(
+            `Batch file ${JSON.stringify(file.path)} is ${size} bytes, but the claim pinned ${file.size} bytes: ` +
+              'it changed after the claim; re-claim the batch instead of loading a different file',
+          );
+        }
+        return { file, localPath, compression: await sniffCompression(localPath) };
+      },
+      { concurrency: DOWNLOAD_CONCURRENCY },
+    );
+    return { files: local, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+async function download(source: BatchFileSource, key: string, target: string): Promise<number> {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  await pipeline(await source.get(key), counter, createWriteStream(target, { flags: 'wx' }));
+  return bytes;
+}
+
+/** By magic number, not by name: a compressed object without a .gz suffix still loads. */
+async function sniffCompression(file: string): Promise<Compression> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
+  } finally {
+    await handle.close();
+  }
+}

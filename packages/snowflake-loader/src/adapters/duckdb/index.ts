@@ -1,0 +1,253 @@
+// The embedded engine: DuckDB through @duckdb/node-api, an optional peer dependency loaded on first use.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import type { BatchId } from '@batchline/batch-id';
+import { LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from '../../errors.js';
+import { checkLoadRequest, stageFileName } from '../../load-request.js';
+import * as operations from '../../operations.js';
+import { byEntity, common, duckdb as duckSql } from '../../sql-files.js';
+import { asNumber, runAll, type Cell, type Row, type SqlEngine, type SqlSession } from '../../sql-session.js';
+import { inlineIdentifier, renderStatement, renderStatements, type Statement } from '../../sql-text.js';
+import type {
+  FileLoadResult,
+  LoadRequest,
+  LoadResult,
+  OpenWarehouseOptions,
+  TaskAudit,
+  TransformResult,
+  Warehouse,
+} from '../../warehouse-contract.js';
+import { localBatchFiles } from './batch-files.js';
+
+type DuckDBModule = typeof import('@duckdb/node-api');
+
+async function loadDuckDB(): Promise<DuckDBModule> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (error) {
+    throw new WarehouseConfigError(
+      'duckdb:// needs the optional peer dependency @duckdb/node-api: npm install @duckdb/node-api@^1.5.6-r.1',
+      { cause: error },
+    );
+  }
+}
+
+/** `duckdb://:memory:`, `duckdb://./relative/file.duckdb`, `duckdb:///absolute/file.duckdb`. */
+export function duckdbLocation(url: string): string {
+  const rest = url.slice('duckdb://'.length);
+  if (rest === ':memory:') return rest;
+  if (rest.length === 0) throw new WarehouseConfigError(`Invalid DuckDB URL ${JSON.stringify(url)}: expected duckdb://:memory: or duckdb://./path/file.duckdb`);
+  if (rest.includes('?') || rest.includes('#')) {
+    throw new WarehouseConfigError(`Invalid DuckDB URL ${JSON.stringify(url)}: query strings are not supported`);
+  }
+  return decodeURIComponent(rest);
+}
+
+export async function openDuckDbWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  const location = duckdbLocation(url);
+  const { DuckDBInstance: Instance } = await loadDuckDB();
+  if (location !== ':memory:') await mkdir(path.dirname(path.resolve(location)), { recursive: true });
+  const instance = await Instance.create(location);
+  return new DuckDbWarehouse(instance, options);
+}
+
+class DuckDbWarehouse implements Warehouse, SqlEngine {
+  readonly engine = 'duckdb' as const;
+  private closed = false;
+
+  constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: OpenWarehouseOptions,
+  ) {}
+
+  async setup(): Promise<void> {
+    await this.transaction((session) => runAll(session, renderStatements(duckSql.setup)));
+  }
+
+  async load(request: LoadRequest): Promise<LoadResult> {
+    const { entity, batchId, files, onError } = checkLoadRequest(request);
+    const startedAt = new Date();
+    const local = await localBatchFiles(files, this.options.files, this.options.tempDir);
+    try {
+      return await this.transaction(async (session) => {
+        const loadedAt = new Date().toISOString();
+        await runAll(session, renderStatements(byEntity[entity].clearBatch, {}, { batch_id: batchId }));
+        const scanned = new Map<string, number>();
+        for (const { file, localPath, compression } of local.files) {
+          const sourceFile = stageFileName(batchId, file.path);
+          const binds = { batch_id: batchId, source_file: sourceFile, loaded_at: loadedAt, path: localPath, compression };
+          const inserted = await session.run(renderStatement(duckSql.load[entity], {}, binds));
+          const first = (await session.run(renderStatement(duckSql.firstReject))).rows[0];
+          const rejected = first ? asNumber(first.REJECTED_RECORDS, 'REJECTED_RECORDS') : 0;
+          if (first && onError === 'abort') {
+            throw new LoadRejectedError(
+              entity,
+              batchId,
+              sourceFile,
+              asNumber(first.SOURCE_ROW, 'SOURCE_ROW'),
+              first.COLUMN_NAME === null ? undefined : String(first.COLUMN_NAME),
+              explainReject(String(first.REASON), first.RECORD, entity),
+              rejected,
+            );
+          }
+          if (first) {
+            const fileBinds = { batch_id: batchId, source_file: sourceFile };
+            const table = inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW');
+            await runAll(session, renderStatements(duckSql.renumberRows, { RAW_TABLE: table }, fileBinds));
+            await runAll(
+              session,
+              renderStatements(duckSql.quarantineRejects, {}, { ...fileBinds, entity, rejected_at: loadedAt }),
+            );
+          }
+          await runAll(session, renderStatements(duckSql.clearRejects));
+          scanned.set(sourceFile, (inserted.rowsChanged ?? 0) + rejected);
+        }
+        await runAll(session, renderStatements(byEntity[entity].check, {}, { batch_id: batchId, rejected_at: loadedAt }));
+        const counts = await this.countsByFile(session, entity, batchId);
+        if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
+        const results: FileLoadResult[] = files.map((file) => {
+          const sourceFile = stageFileName(batchId, file.path);
+          const count = counts.get(sourceFile) ?? { loaded: 0, rejected: 0 };
+          const parsed = scanned.get(sourceFile) ?? 0;
+          if (count.loaded + count.rejected !== parsed) {
+            throw new LoadMismatchError(
+              `Load of ${entity} batch ${batchId}: ${sourceFile} had ${parsed} records, but ${count.loaded} loaded + ` +
+                `${count.rejected} rejected = ${count.loaded + count.rejected}; rolled back`,
+            );
+          }
+          return { path: file.path, rowsParsed: parsed, rowsLoaded: count.loaded, rowsRejected: count.rejected };
+        });
+        const extra = [...counts.keys()].filter((name) => !scanned.has(name));
+        if (extra.length > 0) {
+          throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: rows from files outside the request: ${extra.join(', ')}`);
+        }
+        const result = summarize(entity, batchId, results);
+        await operations.markSucceeded(
+          this,
+          session,
+          { batchId, task: `load:${entity}`, startedAt, files: files.length, rows: result.rowsLoaded, rejected: result.rowsRejected },
+          new Date(),
+        );
+        return result;
+      });
+    } finally {
+      await local.dispose();
+    }
+  }
+
+  private async countsByFile(session: SqlSession, entity: LoadRequest['entity'], batchId: BatchId) {
+    const { rows } = await session.run(renderStatement(byEntity[entity].countByFile, {}, { batch_id: batchId }));
+    const counts = new Map<string, { loaded: number; rejected: number }>();
+    for (const row of rows) {
+      counts.set(String(row.SOURCE_FILE), {
+        loaded: asNumber(row.ROWS_LOADED, 'ROWS_LOADED'),
+        rejected: asNumber(row.ROWS_REJECTED, 'ROWS_REJECTED'),
+      });
+    }
+    return counts;
+  }
+
+  private async abortOnCheckRejects(session: SqlSession, entity: LoadRequest['entity'], batchId: BatchId) {
+    const { rows } = await session.run(renderStatement(common.firstLoadReject, {}, { batch_id: batchId, entity }));
+    const first = rows[0];
+    if (!first) return;
+    throw new LoadRejectedError(
+      entity,
+      batchId,
+      String(first.SOURCE_FILE),
+      asNumber(first.SOURCE_ROW, 'SOURCE_ROW'),
+      String(first.COLUMN_NAME),
+      String(first.REASON),
+      asNumber(first.REJECTED_RECORDS, 'REJECTED_RECORDS'),
+    );
+  }
+
+  transform(batchId: BatchId): Promise<TransformResult> {
+    return operations.transform(this, batchId);
+  }
+
+  recordTask(audit: TaskAudit): Promise<void> {
+    return operations.recordTask(this, audit);
+  }
+
+  readTasks(batchId: BatchId): Promise<TaskAudit[]> {
+    return operations.readTasks(this, batchId);
+  }
+
+  curatedRows(batchId?: BatchId) {
+    return operations.curatedRows(this, batchId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.instance.closeSync();
+  }
+
+  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    if (this.closed) throw new WarehouseConfigError('The warehouse is closed');
+    const connection = await this.instance.connect();
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+      await connection.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(new DuckDbSession(connection));
+        await connection.run('COMMIT');
+        return result;
+      } catch (error) {
+        await connection.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  toDate(cell: Cell): Date | undefined {
+    if (cell === null || cell === undefined) return undefined;
+    if (cell instanceof Date) return cell;
+    // TIMESTAMPTZ as text in UTC: "2026-11-26 03:15:00.123+00"
+    const text = String(cell).replace(' ', 'T').replace(/\+00(:00)?$/, 'Z');
+    const date = new Date(text);
+    if (!Number.isFinite(date.getTime())) throw new Error(`Unexpected timestamp ${String(cell)}`);
+    return date;
+  }
+}
+
+class DuckDbSession implements SqlSession {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async run(statement: Statement): Promise<{ rows: Row[]; rowsChanged?: number }> {
+    try {
+      const reader = await this.connection.runAndReadAll(statement.text, statement.binds as DuckDBValue[]);
+      return { rows: reader.getRowObjectsJson() as Row[], rowsChanged: reader.rowsChanged };
+    } catch (error) {
+      throw new WarehouseError(`DuckDB: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function summarize(entity: LoadRequest['entity'], batchId: BatchId, files: FileLoadResult[]): LoadResult {
+  const sum = (pick: (f: FileLoadResult) => number) => files.reduce((n, f) => n + pick(f), 0);
+  return {
+    entity,
+    batchId,
+    files,
+    rowsParsed: sum((f) => f.rowsParsed),
+    rowsLoaded: sum((f) => f.rowsLoaded),
+    rowsRejected: sum((f) => f.rowsRejected),
+  };
+}
+
+const HEADER_FIRST_FIELD = { orders: 'O_ORDERKEY', customers: 'C_CUSTKEY' } as const;
+
+/** A header row is the most likely bad first record: say so. */
+function explainReject(reason: string, record: Cell, entity: LoadRequest['entity']): string {
+  const firstField = String(record ?? '').replace(/^\uFEFF/, '').split(',')[0]?.replace(/"/g, '').trim().toUpperCase();
+  if (firstField === HEADER_FIRST_FIELD[entity]) {
+    return `${reason} (this record is a header row: landing objects are headerless, the producer strips headers)`;
+  }
+  return reason;
+}
+

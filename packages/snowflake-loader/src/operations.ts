@@ -1,0 +1,115 @@
+// Engine-neutral operations: the same SQL files run on Snowflake and DuckDB.
+import { assertBatchId, type BatchId } from '@batchline/batch-id';
+import { auditBinds, auditFromRow } from './audit.js';
+import { common } from './sql-files.js';
+import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
+import { inlineBatchId, renderStatement, renderStatements } from './sql-text.js';
+import type { CuratedRow, TaskAudit, TransformResult } from './warehouse-contract.js';
+
+/** Upsert a task row inside an open transaction; returns false when a newer attempt is already stored. */
+export async function writeTask(session: SqlSession, audit: TaskAudit, now: Date): Promise<boolean> {
+  const binds = auditBinds(audit, now);
+  const key = { batch_id: binds.batch_id!, task: binds.task! };
+  const existing = (await session.run(renderStatement(common.auditReadTask, {}, key))).rows[0];
+  if (existing && asNumber(existing.ATTEMPT, 'ATTEMPT') > audit.attempt) return false;
+  await runAll(session, renderStatements(common.auditDeleteTask, {}, key));
+  await runAll(session, renderStatements(common.auditInsertTask, {}, binds));
+  return true;
+}
+
+/**
+ * Mark a task succeeded from inside the transaction that did its work, so the task state commits
+ * atomically with the data. Keeps the attempt number (and start time of a running attempt) already recorded.
+ */
+export async function markSucceeded(
+  engine: SqlEngine,
+  session: SqlSession,
+  audit: Omit<TaskAudit, 'state' | 'attempt' | 'finishedAt'>,
+  now: Date,
+): Promise<void> {
+  const key = { batch_id: audit.batchId, task: audit.task };
+  const existing = (await session.run(renderStatement(common.auditReadTask, {}, key))).rows[0];
+  const attempt = existing ? asNumber(existing.ATTEMPT, 'ATTEMPT') : 1;
+  const startedAt = existing && existing.STATE === 'running' ? (engine.toDate(existing.STARTED_AT) ?? audit.startedAt) : audit.startedAt;
+  await writeTask(session, { ...audit, state: 'succeeded', attempt, startedAt, finishedAt: now }, now);
+}
+
+export async function recordTask(engine: SqlEngine, audit: TaskAudit): Promise<void> {
+  await engine.transaction((session) => writeTask(session, audit, new Date()));
+}
+
+export async function readTasks(engine: SqlEngine, batchId: BatchId): Promise<TaskAudit[]> {
+  assertBatchId(batchId);
+  return engine.transaction(async (session) => {
+    const { rows } = await session.run(renderStatement(common.auditReadBatch, {}, { batch_id: batchId }));
+    return rows.map((row) => auditFromRow(row, (cell) => engine.toDate(cell)));
+  });
+}
+
+export async function transform(engine: SqlEngine, batchId: BatchId): Promise<TransformResult> {
+  assertBatchId(batchId);
+  const startedAt = new Date();
+  const inline = { BATCH_ID: inlineBatchId(batchId) };
+  return engine.transaction(async (session) => {
+    await runAll(session, renderStatements(common.transform, inline));
+    const { rows } = await session.run(renderStatement(common.transformSummary, inline));
+    const row = rows[0];
+    if (!row) throw new Error('transform-summary.sql returned no row');
+    const counted = asNumber(row.COUNTED_ORDERS, 'COUNTED_ORDERS');
+    const late = asNumber(row.LATE_ORDERS, 'LATE_ORDERS');
+    const result: TransformResult = {
+      batchId,
+      curatedRows: asNumber(row.CURATED_ROWS, 'CURATED_ROWS'),
+      fulfilledOrders: counted + late,
+      duplicateOrders: asNumber(row.DUPLICATE_ORDERS, 'DUPLICATE_ORDERS'),
+      orphanOrders: asNumber(row.ORPHAN_ORDERS, 'ORPHAN_ORDERS'),
+      lateOrders: late,
+      pendingOrphans: asNumber(row.PENDING_ORPHANS, 'PENDING_ORPHANS'),
+    };
+    await markSucceeded(
+      engine,
+      session,
+      {
+        batchId,
+        task: 'transform',
+        startedAt,
+        rows: result.curatedRows,
+        duplicates: result.duplicateOrders,
+        orphans: result.orphanOrders,
+      },
+      new Date(),
+    );
+    return result;
+  });
+}
+
+export async function curatedRows(engine: SqlEngine, batchId?: BatchId): Promise<CuratedRow[]> {
+  if (batchId !== undefined) assertBatchId(batchId);
+  const statement =
+    batchId === undefined
+      ? renderStatement(common.curatedRows)
+      : renderStatement(common.curatedRowsBatch, {}, { batch_id: batchId });
+  return engine.transaction(async (session) => {
+    const { rows } = await session.run(statement);
+    return rows.map((row) => ({
+      customerName: String(row.CUSTOMER_NAME),
+      orderDate: dateText(row.ORDER_DATE),
+      orderTotalPrice: decimalText(row.ORDER_TOTAL_PRICE),
+      batchId: String(row.BATCH_ID) as BatchId,
+      customerKey: String(row.CUSTOMER_KEY),
+    }));
+  });
+}
+
+function dateText(cell: unknown): string {
+  if (cell instanceof Date) return cell.toISOString().slice(0, 10);
+  return String(cell).slice(0, 10);
+}
+
+/** A NUMBER(12,2) cell as text with exactly two decimals. */
+export function decimalText(cell: unknown): string {
+  const text = String(cell);
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`Expected a decimal, got ${text}`);
+  const [whole, frac = ''] = text.split('.');
+  return `${whole}.${(frac + '00').slice(0, 2)}`;
+}

@@ -1,0 +1,52 @@
+// Every statement the package runs, embedded at build time from the repository's sql/ folder.
+import auditDeleteTask from '../../../sql/common/audit-delete-task.sql';
+import auditInsertTask from '../../../sql/common/audit-insert-task.sql';
+import auditReadBatch from '../../../sql/common/audit-read-batch.sql';
+import auditReadTask from '../../../sql/common/audit-read-task.sql';
+import checkCustomers from '../../../sql/common/check-customers.sql';
+import checkOrders from '../../../sql/common/check-orders.sql';
+import clearBatchCustomers from '../../../sql/common/clear-batch-customers.sql';
+import clearBatchOrders from '../../../sql/common/clear-batch-orders.sql';
+import countCustomersByFile from '../../../sql/common/count-customers-by-file.sql';
+import countOrdersByFile from '../../../sql/common/count-orders-by-file.sql';
+import curatedRows from '../../../sql/common/curated-rows.sql';
+import curatedRowsBatch from '../../../sql/common/curated-rows-batch.sql';
+import firstLoadReject from '../../../sql/common/first-load-reject.sql';
+import insertReject from '../../../sql/common/insert-reject.sql';
+import transform from '../../../sql/common/transform.sql';
+import transformSummary from '../../../sql/common/transform-summary.sql';
+import duckdbClearRejects from '../../../sql/duckdb/clear-rejects.sql';
+import duckdbLoadCustomers from '../../../sql/duckdb/load-customers.sql';
+import duckdbLoadOrders from '../../../sql/duckdb/load-orders.sql';
+import duckdbQuarantineRejects from '../../../sql/duckdb/quarantine-rejects.sql';
+import duckdbFirstReject from '../../../sql/duckdb/first-reject.sql';
+import duckdbRenumberRows from '../../../sql/duckdb/renumber-rows.sql';
+import duckdbSetup from '../../../sql/duckdb/setup.sql';
+import type { Entity } from './warehouse-contract.js';
+
+export const common = {
+  auditDeleteTask,
+  auditInsertTask,
+  auditReadBatch,
+  auditReadTask,
+  curatedRows,
+  curatedRowsBatch,
+  firstLoadReject,
+  insertReject,
+  transform,
+  transformSummary,
+};
+
+export const byEntity: Record<Entity, { clearBatch: string; check: string; countByFile: string }> = {
+  orders: { clearBatch: clearBatchOrders, check: checkOrders, countByFile: countOrdersByFile },
+  customers: { clearBatch: clearBatchCustomers, check: checkCustomers, countByFile: countCustomersByFile },
+};
+
+export const duckdb = {
+  setup: duckdbSetup,
+  load: { orders: duckdbLoadOrders, customers: duckdbLoadCustomers } satisfies Record<Entity, string>,
+  firstReject: duckdbFirstReject,
+  quarantineRejects: duckdbQuarantineRejects,
+  renumberRows: duckdbRenumberRows,
+  clearRejects: duckdbClearRejects,
+};

@@ -1,0 +1,8 @@
+-- Rows loaded and rejected per source file for one batch of customers, for the load's reconciliation.
+SELECT SOURCE_FILE, SUM(LOADED) AS ROWS_LOADED, SUM(REJECTED) AS ROWS_REJECTED
+FROM (
+  SELECT SOURCE_FILE, 1 AS LOADED, 0 AS REJECTED FROM CUSTOMERS_RAW WHERE BATCH_ID = :batch_id
+  UNION ALL
+  SELECT SOURCE_FILE, 0 AS LOADED, 1 AS REJECTED FROM LOAD_REJECTS WHERE BATCH_ID = :batch_id AND ENTITY = 'customers'
+) counted
+GROUP BY SOURCE_FILE;

@@ -1,0 +1,28 @@
+-- Load one landing object into CUSTOMERS_RAW (DuckDB). See load-orders.sql.
+INSERT INTO CUSTOMERS_RAW (
+  C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
+  BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT
+)
+SELECT
+  C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
+  :batch_id, :source_file, ROW_NUMBER() OVER (), :loaded_at
+FROM read_csv(
+  :path,
+  columns = {
+    'C_CUSTKEY': 'BIGINT', 'C_NAME': 'VARCHAR', 'C_ADDRESS': 'VARCHAR', 'C_NATIONKEY': 'BIGINT',
+    'C_PHONE': 'VARCHAR', 'C_ACCTBAL': 'DECIMAL(12,2)', 'C_MKTSEGMENT': 'VARCHAR', 'C_COMMENT': 'VARCHAR'
+  },
+  header = false,
+  auto_detect = false,
+  delim = ',',
+  quote = '"',
+  escape = '"',
+  nullstr = ['', '\N'],
+  allow_quoted_nulls = false,
+  dateformat = '%Y-%m-%d',
+  compression = :compression,
+  max_line_size = 16777216,
+  store_rejects = true,
+  rejects_table = 'BATCHLINE_REJECTS',
+  rejects_scan = 'BATCHLINE_REJECT_SCANS'
+);

@@ -1,0 +1,11 @@
+-- External stages over each entity's root; loads read @<STAGE>/processing/<BATCH_ID>/ with FILES=(...).
+-- CREATE OR REPLACE is safe: a stage holds no data (the objects stay in S3), and the statement repoints it.
+CREATE OR REPLACE STAGE ORDERS_STAGE
+  URL = {{ORDERS_STAGE_URL}}
+  STORAGE_INTEGRATION = {{STORAGE_INTEGRATION}}
+  FILE_FORMAT = (FORMAT_NAME = 'CSV_FORMAT');
+
+CREATE OR REPLACE STAGE CUSTOMERS_STAGE
+  URL = {{CUSTOMERS_STAGE_URL}}
+  STORAGE_INTEGRATION = {{STORAGE_INTEGRATION}}
+  FILE_FORMAT = (FORMAT_NAME = 'CSV_FORMAT');
