@@ -1,0 +1,4 @@
+import { describeLifecycle } from './support/lifecycle-suite.js';
+import { openS3Fixture } from './support/s3-server.js';
+
+describeLifecycle('S3 (fauxqs on loopback)', () => openS3Fixture());

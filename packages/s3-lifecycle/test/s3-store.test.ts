@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore, openObjectStore } from '../src/index.js';
+import { type S3Server, openS3Fixture, s3StoreFixture, startS3Server, useGeneratedCredentials } from './support/s3-server.js';
+import { describeObjectStoreContract, md5Etag, readAll } from './support/store-contract.js';
+
+describeObjectStoreContract('S3 (fauxqs on loopback)', () => openS3Fixture());
+describeObjectStoreContract('S3 under a bucket prefix', () => openS3Fixture({ prefix: 'tenant/data/' }));
+
+describe('S3ObjectStore specifics', () => {
+  let server: S3Server;
+  beforeAll(async () => {
+    useGeneratedCredentials();
+    server = await startS3Server();
+  });
+  afterAll(async () => server?.close());
+
+  it('copies above the multipart threshold with UploadPartCopy, byte-exact, pinned to the source ETag', async () => {
+    const base = await s3StoreFixture(server);
+    const store = new S3ObjectStore({
+      bucket: base.bucket,
+      client: base.client,
+      multipartCopyThresholdBytes: 6 * 1024 * 1024,
+      multipartCopyPartBytes: 5 * 1024 * 1024,
+    });
+    const bytes = randomBytes(13 * 1024 * 1024 + 17);
+    await store.put('big/source.bin', Readable.from([bytes])); // streamed: fauxqs caps one request at 11 MiB
+    const sourceEtag = (await store.head('big/source.bin'))!.etag;
+    const copied = await store.copy('big/source.bin', 'big/target.bin', { ifMatch: sourceEtag });
+    expect(copied.size).toBe(bytes.length);
+    expect(copied.etag).toMatch(/-3"$/); // three parts: 5 + 5 + 3 MiB
+    expect((await readAll(store, 'big/target.bin')).equals(bytes)).toBe(true);
+    await expect(store.copy('big/source.bin', 'big/other.bin', { ifMatch: md5Etag('stale') })).rejects.toThrow(/no longer has ETag/);
+    expect(await store.head('big/other.bin')).toBeUndefined();
+  });
+
+  it('the test server enforces conditional writes (the layer is live, not a no-op)', async () => {
+    const store = await s3StoreFixture(server);
+    const before = server.rejected.count;
+    expect(await store.putIfAbsent('k', 'a')).toBe(true);
+    expect(await store.putIfAbsent('k', 'b')).toBe(false);
+    expect(await store.putIfMatch('k', 'c', md5Etag('zzz'))).toBe(false);
+    expect(server.rejected.count - before).toBe(2);
+  });
+
+  it('confines a prefixed store to its prefix', async () => {
+    const root = await s3StoreFixture(server);
+    const scoped = new S3ObjectStore({ bucket: root.bucket, client: root.client, prefix: 'scope/' });
+    await scoped.put('a/b.csv', 'x');
+    expect(await root.head('scope/a/b.csv')).toMatchObject({ size: 1 });
+    const listed = [];
+    for await (const o of scoped.list('')) listed.push(o.key);
+    expect(listed).toEqual(['a/b.csv']);
+    expect(scoped.location).toBe(`s3://${root.bucket}/scope/`);
+  });
+
+  it('openObjectStore(s3://bucket/prefix) takes endpoint and path style from options or AWS_ENDPOINT_URL_S3', async () => {
+    const seeded = await s3StoreFixture(server);
+    await seeded.put('p/q/r.csv', 'via url');
+    const viaOptions = openObjectStore(`s3://${seeded.bucket}/p`, { endpoint: server.endpoint });
+    expect(viaOptions.location).toBe(`s3://${seeded.bucket}/p/`);
+    expect((await readAll(viaOptions, 'q/r.csv')).toString()).toBe('via url');
+    process.env.AWS_ENDPOINT_URL_S3 = server.endpoint;
+    try {
+      const viaEnv = openObjectStore(`s3://${seeded.bucket}`) as S3ObjectStore;
+      expect((await readAll(viaEnv, 'p/q/r.csv')).toString()).toBe('via url');
+      expect(await viaEnv.client.config.forcePathStyle).toBe(true);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_S3;
+    }
+    expect(() => openObjectStore('s3://Bad_Bucket/x')).toThrow(/Invalid S3 bucket name "Bad_Bucket"/);
+    expect(() => openObjectStore('s3:///x')).toThrow(/no bucket/);
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * A real S3 API for tests: fauxqs (in-process, loopback, port 0, data in memory) with a thin layer
+ * in front of it for the two S3 features fauxqs 1.9 lacks and this package relies on:
+ *
+ * 1. Conditional writes. S3 enforces `If-None-Match: *` and `If-Match: <etag>` on PutObject and
+ *    CompleteMultipartUpload, and `x-amz-copy-source-if-match` on CopyObject/UploadPartCopy;
+ *    fauxqs ignores them. A Fastify preHandler hook takes a per-key lock for every write
+ *    (PUT/POST/DELETE on an object), evaluates the precondition against the current object
+ *    (read with an in-process HEAD), answers 412 PreconditionFailed (or 404 NoSuchKey for If-Match
+ *    on a missing key) as S3 does, and holds the lock until the response is sent, so check and
+ *    write are atomic per key.
+ * 2. UploadPartCopy (multipart copy of a range of another object), which fauxqs treats as an
+ *    empty UploadPart: the hook reads the range with an in-process ranged GET and uploads it as
+ *    the part, answering with S3's CopyPartResult.
+ * 3. Listing order. S3 lists keys in UTF-8 byte order; fauxqs sorts with localeCompare but pages
+ *    with a plain `<=` comparison, so a page boundary can skip keys whose orders differ ('Z.csv'
+ *    after 'a.csv'). Its in-memory store is subclassed to sort and page in byte order.
+ *
+ * Nothing here mocks the SDK: the adapter talks HTTP to this server exactly as to S3.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { buildApp } from 'fauxqs';
+import { S3ObjectStore, createS3Client } from '../../src/index.js';
+import type { StoreFixture } from './store-contract.js';
+
+type App = ReturnType<typeof buildApp>;
+
+interface FauxqsObject {
+  key: string;
+}
+interface FauxqsList {
+  objects: FauxqsObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface FauxqsListOptions {
+  prefix?: string;
+  delimiter?: string;
+  maxKeys?: number;
+  startAfter?: string;
+  marker?: string;
+}
+
+function utf8Compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** fauxqs's stores, with S3's byte-order listing (the classes are not in the package's exports map). */
+async function fauxqsStores() {
+  const dist = import.meta.resolve('fauxqs');
+  const [{ S3Store }, { SqsStore }, { SnsStore }] = await Promise.all([
+    import(new URL('./s3/s3Store.js', dist).href),
+    import(new URL('./sqs/sqsStore.js', dist).href),
+    import(new URL('./sns/snsStore.js', dist).href),
+  ]);
+  class ByteOrderS3Store extends S3Store {
+    override listObjects(bucket: string, options: FauxqsListOptions = {}): FauxqsList {
+      if (options.delimiter) return super.listObjects(bucket, options) as FauxqsList;
+      const all = (super.listObjects(bucket, { prefix: options.prefix ?? '', maxKeys: Number.MAX_SAFE_INTEGER }) as FauxqsList).objects;
+      const after = options.startAfter ?? options.marker ?? '';
+      const sorted = all.filter((o) => after === '' || utf8Compare(o.key, after) > 0).sort((a, b) => utf8Compare(a.key, b.key));
+      const maxKeys = options.maxKeys ?? 1000;
+      return { objects: sorted.slice(0, maxKeys), commonPrefixes: [], isTruncated: sorted.length > maxKeys };
+    }
+  }
+  return { s3Store: new ByteOrderS3Store(), sqsStore: new SqsStore(), snsStore: new SnsStore() };
+}
+
+export interface S3Server {
+  readonly endpoint: string;
+  /** Conditional requests answered 412/404 by the layer, for tests that want to see it work. */
+  readonly rejected: { count: number };
+  close(): Promise<void>;
+}
+
+function errorXml(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The copy source header, `bucket/key` (URL-encoded, optional leading slash and ?versionId). */
+function parseCopySource(header: string): { bucket: string; key: string } | undefined {
+  const raw = decodeURIComponent(header.split('?')[0]!).replace(/^\//, '');
+  const slash = raw.indexOf('/');
+  return slash === -1 ? undefined : { bucket: raw.slice(0, slash), key: raw.slice(slash + 1) };
+}
+
+function addS3Conditions(app: App, rejected: { count: number }): void {
+  const locks = new Map<string, Promise<void>>();
+  async function lock(id: string): Promise<() => void> {
+    const previous = locks.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => mine);
+    locks.set(id, chained);
+    await previous;
+    return () => {
+      release();
+      if (locks.get(id) === chained) locks.delete(id);
+    };
+  }
+  async function currentEtag(bucket: string, key: string): Promise<string | undefined> {
+    const res = await app.inject({ method: 'HEAD', url: `/${bucket}/${encodeKey(key)}` });
+    return res.statusCode === 200 ? String(res.headers.etag) : undefined;
+  }
+
+  app.addHook('preHandler', async (request, reply) => {
+    const params = request.params as { bucket?: string; '*'?: string } | undefined;
+    const bucket = params?.bucket;
+    const key = params?.['*'];
+    if (!bucket || !key || !['PUT', 'POST', 'DELETE'].includes(request.method)) return;
+    const query = request.query as Record<string, string | undefined>;
+    const isPart = query.uploadId !== undefined && query.partNumber !== undefined;
+    const copySource = request.headers['x-amz-copy-source'] as string | undefined;
+    const fail = (status: number, code: string, message: string) => {
+      rejected.count++;
+      return reply.status(status).header('content-type', 'application/xml').send(errorXml(code, message));
+    };
+
+    if (copySource !== undefined) {
+      const ifMatch = request.headers['x-amz-copy-source-if-match'] as string | undefined;
+      const source = parseCopySource(copySource);
+      if (ifMatch !== undefined && source) {
+        const etag = await currentEtag(source.bucket, source.key);
+        if (etag !== undefined && etag !== ifMatch) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      }
+      if (isPart && source) {
+        // UploadPartCopy: copy the source range into the part.
+        const range = request.headers['x-amz-copy-source-range'] as string | undefined;
+        const got = await app.inject({ method: 'GET', url: `/${source.bucket}/${encodeKey(source.key)}`, headers: range ? { range } : {} });
+        if (got.statusCode >= 300) return reply.status(got.statusCode).header('content-type', 'application/xml').send(got.body);
+        const put = await app.inject({
+          method: 'PUT',
+          url: request.url,
+          headers: { 'content-type': 'application/octet-stream' },
+          payload: got.rawPayload,
+        });
+        const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult><ETag>${String(put.headers.etag)}</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyPartResult>`;
+        return reply.status(200).header('content-type', 'application/xml').send(xml);
+      }
+    }
+    if (isPart) return;
+
+    const release = await lock(`${bucket}/${key}`);
+    reply.raw.once('close', release);
+    const ifNoneMatch = request.headers['if-none-match'];
+    const ifMatch = request.headers['if-match'];
+    if (ifNoneMatch === undefined && ifMatch === undefined) return;
+    const etag = await currentEtag(bucket, key);
+    if (ifNoneMatch === '*' && etag !== undefined) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    if (ifMatch !== undefined) {
+      if (etag === undefined) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
+      if (etag !== ifMatch) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
+  });
+}
+
+export async function startS3Server(): Promise<S3Server> {
+  const app = buildApp({ logger: false, stores: await fauxqsStores() });
+  const rejected = { count: 0 };
+  addS3Conditions(app, rejected);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('fauxqs did not report a TCP address');
+  return { endpoint: `http://127.0.0.1:${address.port}`, rejected, close: () => app.close() };
+}
+
+/** Credentials for the local server only, generated per run, handed over the SDK's default chain (env). */
+export function useGeneratedCredentials(): void {
+  process.env.AWS_ACCESS_KEY_ID = `TEST${randomBytes(8).toString('hex').toUpperCase()}`;
+  process.env.AWS_SECRET_ACCESS_KEY = randomBytes(24).toString('base64');
+  process.env.AWS_REGION = 'us-east-1';
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_ENDPOINT_URL;
+  delete process.env.AWS_ENDPOINT_URL_S3;
+}
+
+let buckets = 0;
+
+/** A fresh bucket on `server`, as an S3ObjectStore (small list pages, so paging is exercised). */
+export async function s3StoreFixture(server: S3Server, options: { listPageSize?: number; prefix?: string; maxAttempts?: number } = {}): Promise<S3ObjectStore> {
+  const bucket = `batchline-test-${process.pid}-${++buckets}`;
+  const client = createS3Client({ endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2 });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return new S3ObjectStore({ bucket, client, listPageSize: options.listPageSize ?? 7, ...(options.prefix ? { prefix: options.prefix } : {}) });
+}
+
+/** A StoreFixture that owns its own server. */
+export async function openS3Fixture(options: { listPageSize?: number; prefix?: string } = {}): Promise<StoreFixture & { server: S3Server }> {
+  useGeneratedCredentials();
+  const server = await startS3Server();
+  const store = await s3StoreFixture(server, options);
+  return {
+    store,
+    server,
+    close: async () => {
+      store.client.destroy();
+      await server.close();
+    },
+  };
+}
