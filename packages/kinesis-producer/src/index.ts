@@ -14,3 +14,15 @@ export { createLandingSink, createProducer } from './producer-contract.js';
 export { ProducerError } from './producer/producer.js';
 export { FLOW_DEFAULTS } from './producer/flow-settings.js';
 export { FIREHOSE_LIMITS } from './records/limits.js';
+export { createFirehoseSink, type FirehoseSinkOptions } from './sinks/firehose/firehose-sink.js';
+export { createDirectoryLandingStore } from './sinks/landing/directory-store.js';
+export { loadAgentConfig, parseAgentConfig, type AgentConfig, type UnsupportedOption } from './config/agent-config.js';
+export {
+  ConfigError,
+  defineProducerConfig,
+  parseProducerConfig,
+  producerConfigSchema,
+  type ProducerConfig,
+  type SinkConfig,
+} from './config/producer-config.js';
+export { runProducerCli, DEFAULT_CHECKPOINT_FILE, type ProducerCliIo } from './cli/run-producer-cli.js';

@@ -47,13 +47,19 @@ export class CheckpointStore {
   constructor(readonly file: string) {}
 
   async load(): Promise<CheckpointState> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.file, 'utf8');
+      bytes = await readFile(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw err;
     }
+    if (bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0') {
+      throw new Error(
+        `Checkpoint file ${this.file} is a Kinesis Agent SQLite database; this producer keeps JSON checkpoints: point checkpointFile at a new path`,
+      );
+    }
+    const text = bytes.toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -1,0 +1,319 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadAgentConfig, type UnsupportedOption } from '../config/agent-config.js';
+import { ConfigError, parseFlow, parseProducerConfig, type ProducerConfig } from '../config/producer-config.js';
+import type { Flow, LandingStore, ProducerEvent, ProducerMetrics, RecordSink } from '../producer-contract.js';
+import { createProducer } from '../producer/producer.js';
+import { createDirectoryLandingStore } from '../sinks/landing/directory-store.js';
+import { createLandingSink } from '../sinks/landing/landing-sink.js';
+import { createFirehoseSink } from '../sinks/firehose/firehose-sink.js';
+
+export interface ProducerCliIo {
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WritableStream;
+  /**
+   * The object store for `--sink landing` (an embedding program such as the pipeline
+   * passes its own ObjectStore); without it, `--landing-dir` names a local directory.
+   */
+  readonly landingStore?: LandingStore;
+  /** Install SIGTERM/SIGINT handlers: first signal stops gracefully, a second exits at once (default true). */
+  readonly handleSignals?: boolean;
+  /** Aborting stops a follow run gracefully, like a first SIGTERM. */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_CHECKPOINT_FILE = '.batchline/producer-checkpoint.json';
+
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface CliOptions {
+  config?: string;
+  file?: string[];
+  stream?: string;
+  initialPosition?: 'START_OF_FILE' | 'END_OF_FILE';
+  skipHeaderLines?: number;
+  aggregateBytes?: number;
+  maxBufferAge?: number;
+  checkpointFile?: string;
+  deadLetterFile?: string;
+  sink?: 'firehose' | 'landing';
+  region?: string;
+  endpoint?: string;
+  landingDir?: string;
+  landingPrefix?: string[];
+  gzip?: boolean;
+  landingBufferBytes?: number;
+  landingIntervalMs?: number;
+  drain?: boolean;
+  includePartial?: boolean;
+  maxInFlight?: number;
+  metricsInterval?: number;
+  ignoreUnsupported?: boolean;
+  verbose?: boolean;
+}
+
+function program(): Command {
+  return new Command('batchline-producer')
+    .description(
+      'Tail CSV files into Amazon Data Firehose (or a local landing directory): a Node replacement for the Kinesis Agent.\n' +
+        'Records are CSV records (a quoted field may span lines, a record is never cut), checkpoints pass only acknowledged records.',
+    )
+    .option('-c, --config <file>', 'a Kinesis Agent agent.json, or a .js/.mjs module whose default export is a typed producer config')
+    .option('-f, --file <pattern>', 'file path or glob to follow (repeatable)', collect)
+    .option('-s, --stream <name>', 'delivery stream for --file')
+    .addOption(new Option('--initial-position <position>', 'for files never seen before (default END_OF_FILE)').choices(['START_OF_FILE', 'END_OF_FILE']))
+    .option('--skip-header-lines <n>', 'records to drop at the start of each file', int('--skip-header-lines', 0, 1_000_000))
+    .option('--aggregate-bytes <n>', 'pack records into Firehose records up to n bytes; 0 = one record each (default 1024000)', int('--aggregate-bytes', 0, 1_024_000))
+    .option('--max-buffer-age <ms>', 'send a partial call after this long (default 60000)', int('--max-buffer-age', 1, 900_000))
+    .option('--checkpoint-file <path>', `where progress is kept (default ${DEFAULT_CHECKPOINT_FILE})`)
+    .option('--dead-letter-file <path>', 'where records over 1,000 KiB go (default <checkpoint-file>.dead-letter.csv)')
+    .addOption(new Option('--sink <kind>', 'firehose, or landing (objects as Firehose writes them to S3)').choices(['firehose', 'landing']))
+    .option('--region <region>', 'AWS region (default: the SDK default chain)')
+    .option('--endpoint <url>', 'Firehose endpoint override')
+    .option('--landing-dir <dir>', 'with --sink landing: a local directory used as the object store')
+    .option('--landing-prefix <stream=prefix>', 'landing prefix of a stream (repeatable; default <stream>/landing/)', collect)
+    .option('--gzip', 'landing objects are GZIP-compressed (.gz)')
+    .option('--landing-buffer-bytes <n>', 'landing object size that triggers a write (default 5 MiB)', int('--landing-buffer-bytes', 1, 128 * 1024 * 1024))
+    .option('--landing-interval-ms <ms>', 'landing buffer age that triggers a write (default 300000)', int('--landing-interval-ms', 0, 900_000))
+    .option('--drain', 'read every file to its current end, deliver, checkpoint and exit (no following)')
+    .option('--include-partial', 'with --drain: also send a last record that lacks its newline')
+    .option('--max-in-flight <n>', 'concurrent calls per flow (default 4)', int('--max-in-flight', 1, 64))
+    .option('--metrics-interval <ms>', 'print counters to stderr this often; 0 = never (default 10000)', int('--metrics-interval', 0, 3_600_000))
+    .option('--ignore-unsupported', 'run although agent.json has options this producer does not support (they are still listed)')
+    .option('-v, --verbose', 'also print file openings and retries')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  batchline-producer --config /etc/aws-kinesis/agent.json
+  batchline-producer --file '/tmp/orders.csv' --stream orders --skip-header-lines 1 --initial-position START_OF_FILE
+  batchline-producer --file data/orders.csv --stream orders --sink landing --landing-dir ./lake \\
+      --landing-prefix orders=firehose/orders/landing/ --drain
+
+Credentials come only from the AWS SDK default chain (environment, SSO, profile, container or instance role).
+Exit codes: 0 done, 1 delivery failed, 2 bad usage or configuration; a second SIGTERM/SIGINT exits at once (143/130).`,
+    );
+}
+
+interface Plan {
+  flows: Flow[];
+  checkpointFile: string;
+  deadLetterFile?: string;
+  sink: () => RecordSink;
+  unsupported: UnsupportedOption[];
+  typed?: ProducerConfig;
+}
+
+async function loadTypedModule(file: string): Promise<ProducerConfig> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
+  } catch (err) {
+    throw new ConfigError(`Cannot load config module ${JSON.stringify(file)}: ${(err as Error).message}`);
+  }
+  return parseProducerConfig(mod.default, `config module ${file}`);
+}
+
+function parsePrefixes(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--landing-prefix must look like stream=prefix/, got ${JSON.stringify(v)}`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
+  let flows: Flow[] = [];
+  let checkpointFile: string | undefined;
+  let deadLetterFile: string | undefined;
+  let unsupported: UnsupportedOption[] = [];
+  let endpoint = opts.endpoint;
+  let region = opts.region;
+  let typed: ProducerConfig | undefined;
+  if (opts.config && opts.file) throw new ConfigError('Use either --config or --file/--stream, not both');
+  if (opts.config) {
+    if (/\.(c|m)?js$/i.test(opts.config)) {
+      typed = await loadTypedModule(opts.config);
+      flows = typed.flows;
+      checkpointFile = typed.checkpointFile;
+      deadLetterFile = typed.deadLetterFile;
+      if (typed.sink?.kind === 'firehose') {
+        endpoint ??= typed.sink.endpoint;
+        region ??= typed.sink.region;
+      }
+    } else {
+      const agent = await loadAgentConfig(opts.config);
+      flows = agent.flows;
+      checkpointFile = agent.checkpointFile;
+      unsupported = agent.unsupported;
+      endpoint ??= agent.endpoint;
+      region ??= agent.region;
+    }
+  } else {
+    if (!opts.file || opts.file.length === 0) throw new ConfigError('Give --config <agent.json> or --file <pattern> with --stream <name> (see --help)');
+    if (!opts.stream) throw new ConfigError('--file needs --stream <delivery stream name>');
+    flows = opts.file.map((filePattern, i) => parseFlow({ filePattern, deliveryStream: opts.stream }, `--file #${i + 1}`));
+  }
+  // Command-line values override the file's.
+  const override: Partial<Flow> = {
+    ...(opts.initialPosition ? { initialPosition: opts.initialPosition } : {}),
+    ...(opts.skipHeaderLines !== undefined ? { skipHeaderLines: opts.skipHeaderLines } : {}),
+    ...(opts.aggregateBytes !== undefined ? { aggregatedRecordSizeBytes: opts.aggregateBytes } : {}),
+    ...(opts.maxBufferAge !== undefined ? { maxBufferAgeMillis: opts.maxBufferAge } : {}),
+  };
+  flows = flows.map((f) => ({ ...f, ...override }));
+  checkpointFile = opts.checkpointFile ?? checkpointFile ?? DEFAULT_CHECKPOINT_FILE;
+  deadLetterFile = opts.deadLetterFile ?? deadLetterFile;
+
+  const landingConfig = typed?.sink?.kind === 'landing' ? typed.sink : undefined;
+  const kind = opts.sink ?? typed?.sink?.kind ?? (opts.landingDir || io.landingStore ? 'landing' : 'firehose');
+  const sink = (): RecordSink => {
+    if (kind === 'firehose') return createFirehoseSink({ region, endpoint });
+    const directory = opts.landingDir ?? landingConfig?.directory;
+    const store = io.landingStore ?? (directory ? createDirectoryLandingStore(directory) : undefined);
+    if (!store) throw new ConfigError('--sink landing needs --landing-dir <dir>');
+    const prefixes: Record<string, string> = {};
+    const given = { ...landingConfig?.prefixes, ...parsePrefixes(opts.landingPrefix) };
+    for (const f of flows) prefixes[f.deliveryStream] = given[f.deliveryStream] ?? `${f.deliveryStream}/landing/`;
+    return createLandingSink({
+      store,
+      prefixes,
+      gzip: opts.gzip ?? landingConfig?.gzip ?? false,
+      bufferSizeBytes: opts.landingBufferBytes ?? landingConfig?.bufferSizeBytes,
+      bufferIntervalMillis: opts.landingIntervalMs ?? landingConfig?.bufferIntervalMillis,
+    });
+  };
+  return { flows, checkpointFile, deadLetterFile, sink, unsupported, typed };
+}
+
+function describeEvent(e: ProducerEvent): string {
+  const where = e.path ? ` ${e.path}` : '';
+  const at = e.offset !== undefined ? ` at byte ${e.offset}` : '';
+  const detail = e.code ? ` ${e.code}: ${e.message ?? ''}` : e.message ? ` ${e.message}` : '';
+  const records = e.records !== undefined ? ` ${e.records} records` : '';
+  return `[${e.stream || 'producer'}] ${e.type}${where}${at}${records}${detail}`;
+}
+
+/**
+ * The `batchline-producer` command as a function: parses argv (without node and
+ * script), runs, and resolves to the exit code. The pipeline's `produce` command
+ * delegates here, passing its ObjectStore as `io.landingStore`.
+ */
+export async function runProducerCli(argv: readonly string[], io: ProducerCliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const say = (s: string) => stderr.write(`batchline-producer: ${s}\n`);
+  const cmd = program()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
+  try {
+    await cmd.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
+  }
+  const opts = cmd.opts<CliOptions>();
+
+  let p: Plan;
+  let sink: RecordSink;
+  try {
+    p = await plan(opts, io);
+    for (const u of p.unsupported) say(`unsupported agent.json option ${u.option}: ${u.reason}`);
+    if (p.unsupported.length > 0 && !opts.ignoreUnsupported) {
+      say(`refusing to start with ${p.unsupported.length} unsupported option(s); remove them or pass --ignore-unsupported`);
+      return EXIT.usage;
+    }
+    sink = p.sink();
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof RangeError) {
+      say(err.message);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+
+  const verbose = opts.verbose === true;
+  let producer;
+  try {
+    producer = createProducer({
+      flows: p.flows,
+      sink,
+      checkpointFile: p.checkpointFile,
+      deadLetterFile: p.deadLetterFile,
+      maxInFlightCalls: opts.maxInFlight ?? p.typed?.maxInFlightCalls,
+      retryBaseDelayMillis: p.typed?.retryBaseDelayMillis,
+      retryMaxDelayMillis: p.typed?.retryMaxDelayMillis,
+      shutdownTimeoutMillis: p.typed?.shutdownTimeoutMillis,
+      rotationGraceMillis: p.typed?.rotationGraceMillis,
+      onEvent: (e) => {
+        if (!verbose && (e.type === 'file-opened' || e.type === 'retry' || e.type === 'file-finished')) return;
+        say(describeEvent(e));
+      },
+    });
+  } catch (err) {
+    say((err as Error).message);
+    await sink.close();
+    return EXIT.usage;
+  }
+
+  const printMetrics = (label: string, m: ProducerMetrics, out: NodeJS.WritableStream) =>
+    out.write(`${JSON.stringify({ event: label, at: new Date().toISOString(), ...m })}\n`);
+  const interval = opts.metricsInterval ?? p.typed?.metricsIntervalMillis ?? 10_000;
+  const timer = interval > 0 ? setInterval(() => printMetrics('metrics', producer.metrics(), stderr), interval) : undefined;
+  timer?.unref();
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      say(`${sig} again: exiting now (the checkpoint only lags; records may be sent again)`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    say(`${sig}: flushing, waiting for in-flight calls, checkpointing (send ${sig} again to exit at once)`);
+    void producer.stop();
+  };
+  const onAbort = () => void producer.stop();
+  if (io.handleSignals !== false) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (opts.drain) {
+      const m = await producer.drain({ includePartialLastRecord: opts.includePartial === true });
+      printMetrics('drained', m, stdout);
+    } else {
+      say(`following ${p.flows.map((f) => `${f.filePattern} -> ${f.deliveryStream}`).join(', ')}; checkpoints in ${p.checkpointFile}`);
+      if (!io.signal?.aborted) await producer.start();
+      printMetrics('stopped', producer.metrics(), stdout);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    say((err as Error).message);
+    printMetrics('failed', producer.metrics(), stderr);
+    return EXIT.failed;
+  } finally {
+    if (timer) clearInterval(timer);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    io.signal?.removeEventListener('abort', onAbort);
+    await sink.close().catch(() => undefined);
+  }
+}
