@@ -4,7 +4,7 @@ import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id
 import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
 import { type BatchlineConfig, ConfigError, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
-import { inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
+import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
 import { type HookPoint, runBatch } from './run-batch.js';
@@ -72,6 +72,12 @@ function withConfigFlags(cmd: Command, options: { cron?: boolean } = {}): Comman
   return cmd;
 }
 
+/** Warehouse options from the environment: in GitHub Actions, Snowflake gets the job's OIDC token (workload identity). */
+function warehouseOptions(io: CliIo): { snowflake?: { token: () => Promise<string> } } {
+  const token = githubOidcTokenProvider(io.env);
+  return token ? { snowflake: { token } } : {};
+}
+
 function configFrom(flags: CommonFlags, io: CliIo): BatchlineConfig {
   return loadConfig({
     ...(flags.config ? { file: flags.config } : {}),
@@ -103,6 +109,7 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
         concurrency: config.concurrency,
         tasks: config.tasks,
         leaseSeconds: config.leaseSeconds,
+        warehouseOptions: warehouseOptions(io),
         onEvent: progress,
         ...(io.hook ? { hook: io.hook } : {}),
       });
@@ -169,7 +176,7 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       const config = configFrom(flags, io);
       const store = openObjectStore(config.store);
       const lifecycle = createBatchLifecycle(store, { root: config.root });
-      const warehouse = await openWarehouse(config.warehouse, { files: store });
+      const warehouse = await openWarehouse(config.warehouse, { ...warehouseOptions(io), files: store });
       try {
         const status = await pipelineStatus(lifecycle, warehouse, { ...(flags.batch ? { batchId: flags.batch } : {}), limit: flags.limit });
         if (flags.json) io.stdout(`${JSON.stringify(status)}\n`);
@@ -182,7 +189,7 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
   withConfigFlags(program.command('setup').description('Apply the warehouse DDL (tables, BATCH_AUDIT); safe to repeat.')).action(
     async (flags: CommonFlags) => {
       const config = configFrom(flags, io);
-      const warehouse = await openWarehouse(config.warehouse);
+      const warehouse = await openWarehouse(config.warehouse, warehouseOptions(io));
       try {
         await warehouse.setup();
         io.stderr(`warehouse ready: ${redactUrl(config.warehouse)}\n`);

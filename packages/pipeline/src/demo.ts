@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import Table from 'cli-table3';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,7 +10,7 @@ import type { CliIo, DemoCliOptions } from './cli-program.js';
 import { EXIT } from './cli-program.js';
 import { type CustomerRow, type OrderRow, generateSampleData, toCsv } from './sample-data.js';
 import { progressPrinter } from './progress.js';
-import { type RunReport, renderReport } from './report.js';
+import { type RunReport, formatDuration, renderReport } from './report.js';
 import { runBatch } from './run-batch.js';
 
 /**
@@ -112,6 +113,8 @@ export interface DemoOptions {
   readonly dir?: string;
   /** Default: a DuckDB file in the demo directory. */
   readonly warehouse?: string;
+  /** Size at which the landing sink writes an object (Firehose's buffering hint). Default 1 MiB, Firehose's minimum. */
+  readonly landingObjectBytes?: number;
   readonly onLine?: (line: string) => void;
 }
 
@@ -142,6 +145,7 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     const sink = createLandingSink({
       store,
       prefixes: { orders: lifecycle.landingPrefix('orders'), customers: lifecycle.landingPrefix('customers') },
+      bufferSizeBytes: options.landingObjectBytes ?? 1024 * 1024,
     });
     const producer = createProducer({
       flows: [
@@ -171,24 +175,46 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   return { batches, paths, store: store.location, warehouse, dataset };
 }
 
-/** The demo summary for humans. */
+/** The demo summary for humans: one line per batch, the story of the second batch, where the data lives. */
 export function renderDemo(result: DemoResult): string {
-  const lines: string[] = [];
-  for (const b of result.batches) lines.push('', renderReport(b.report));
+  const n = (v: number | undefined) => (v === undefined ? '-' : v.toLocaleString('en-US'));
+  const table = new Table({
+    head: ['batch', 'status', 'orders files/rows', 'customers files/rows', 'rejected', 'curated rows', 'duplicates', 'new orphans', 'late counted', 'waiting', 'time'],
+    style: { head: [], border: [] },
+  });
+  for (const { report: r } of result.batches) {
+    const allSkipped = r.tasks.every((t) => t.state === 'skipped');
+    table.push([
+      r.batchId,
+      allSkipped ? 'done before' : r.status,
+      `${n(r.entities.orders.files)} / ${n(r.entities.orders.rowsLoaded)}`,
+      `${n(r.entities.customers.files)} / ${n(r.entities.customers.rowsLoaded)}`,
+      n((r.entities.orders.rowsRejected ?? 0) + (r.entities.customers.rowsRejected ?? 0)),
+      n(r.curated.rows),
+      n(r.curated.duplicates),
+      n(r.curated.orphans),
+      n(r.curated.late),
+      n(r.curated.pendingOrphans),
+      formatDuration(r.durationMs),
+    ]);
+  }
+  const lines: string[] = [table.toString()];
+  for (const { report } of result.batches) if (report.status !== 'succeeded') lines.push('', renderReport(report));
   const late = result.dataset.lateCustomerKeys.length;
   const resent = result.dataset.resentOrderKeys.length;
   lines.push(
     '',
-    `The second batch carries ${late} late customer${late === 1 ? '' : 's'} (their orders arrived in the first batch as orphans)`,
-    `and ${resent} re-sent order lines (duplicates the transform skips).`,
+    `Batch 2 carries ${late} late customer${late === 1 ? '' : 's'}: their fulfilled orders arrived in batch 1 without a customer`,
+    `(new orphans), wait, and are counted in batch 2 (late counted). It also re-sends ${resent} order lines of batch 1,`,
+    'which the transform skips (duplicates): every order is counted exactly once.',
     '',
     'Where the data lives:',
-    `  sample CSV input:   ${result.paths.input}`,
-    `  object store:       ${result.store}  (<entity>/landing, processing/<BATCH_ID>, processed/<BATCH_ID>)`,
-    `  warehouse:          ${result.warehouse}  (ORDERS_RAW, CUSTOMERS_RAW, ORDER_CUSTOMER_DATE_PRICE, BATCH_AUDIT)`,
-    `  producer state:     ${result.paths.producerState}`,
+    `  sample CSV input   ${result.paths.input}`,
+    `  object store       ${result.store}  (<entity>/landing, processing/<BATCH_ID>, processed/<BATCH_ID>, _batchline/)`,
+    `  warehouse          ${result.warehouse}  (ORDERS_RAW, CUSTOMERS_RAW, ORDER_CUSTOMER_DATE_PRICE, BATCH_AUDIT)`,
+    `  producer state     ${result.paths.producerState}`,
     '',
-    `Inspect: npx batchline status --store ${result.store} --warehouse ${result.warehouse}`,
+    `Look around: npx batchline status --store ${result.store} --warehouse ${result.warehouse}`,
     'Running the demo again is safe: both batches are found done and nothing is sent twice.',
   );
   return lines.join('\n');

@@ -17,8 +17,8 @@ export async function publishToGitHubActions(report: RunReport): Promise<void> {
     if (t.state === 'failed') core.error(`${t.task} failed (attempt ${t.attempt}): ${t.error ?? 'unknown error'}`, { title: `batch ${report.batchId}: ${t.task}` });
     if (t.rejected) core.warning(`${t.task}: ${t.rejected} rows rejected`, { title: `batch ${report.batchId}: rejected rows` });
   }
-  if (report.curated.orphans) {
-    core.notice(`${report.curated.orphans} fulfilled orders wait for their customer`, { title: `batch ${report.batchId}: orphan orders` });
+  if (report.curated.pendingOrphans) {
+    core.notice(`${report.curated.pendingOrphans} fulfilled orders wait for their customer`, { title: `batch ${report.batchId}: orphan orders` });
   }
   if (!process.env['GITHUB_STEP_SUMMARY']) return;
   const rows = summaryRows(report);
@@ -42,4 +42,13 @@ export async function publishToGitHubActions(report: RunReport): Promise<void> {
 export function publishPlan(batchId: string, mode: string): void {
   core.setOutput('batch-id', batchId);
   core.setOutput('mode', mode);
+}
+
+/**
+ * Snowflake workload identity in a GitHub Actions job: a fresh OIDC token for Snowflake's audience
+ * per connection (the job needs `permissions: id-token: write`). Undefined outside Actions.
+ */
+export function githubOidcTokenProvider(env: NodeJS.ProcessEnv = process.env): (() => Promise<string>) | undefined {
+  if (!inGitHubActions(env) || !env['ACTIONS_ID_TOKEN_REQUEST_URL']) return undefined;
+  return () => core.getIDToken('snowflakecomputing.com');
 }

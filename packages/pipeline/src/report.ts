@@ -14,6 +14,8 @@ export interface TaskReport {
   readonly rejected?: number;
   readonly orphans?: number;
   readonly duplicates?: number;
+  readonly late?: number;
+  readonly pendingOrphans?: number;
   readonly note?: string;
   readonly error?: string;
 }
@@ -39,9 +41,16 @@ export interface RunReport {
   readonly tasks: readonly TaskReport[];
   readonly entities: Readonly<Record<PipelineEntity, EntityReport>>;
   readonly curated: {
+    /** Rows written to ORDER_CUSTOMER_DATE_PRICE for this batch. */
     readonly rows?: number;
+    /** Order lines of this batch skipped: the order was seen before. */
     readonly duplicates?: number;
+    /** Fulfilled orders of this batch whose customer is not known yet. */
     readonly orphans?: number;
+    /** Orders of earlier batches counted now: their customer arrived in this batch. */
+    readonly late?: number;
+    /** Fulfilled orders (any batch so far) still waiting for their customer. */
+    readonly pendingOrphans?: number;
   };
   readonly failedTask?: TaskName;
   readonly error?: string;
@@ -61,7 +70,7 @@ export interface BuildReportInput {
 function pickFigures(f: TaskFigures | undefined) {
   if (!f) return {};
   const out: Partial<TaskReport> = {};
-  for (const key of ['files', 'rows', 'rejected', 'orphans', 'duplicates', 'note'] as const) {
+  for (const key of ['files', 'rows', 'rejected', 'orphans', 'duplicates', 'late', 'pendingOrphans', 'note'] as const) {
     if (f[key] !== undefined) (out as Record<string, unknown>)[key] = f[key];
   }
   return out;
@@ -110,10 +119,18 @@ export function buildReport(input: BuildReportInput): RunReport {
       ...(transform?.rows !== undefined ? { rows: transform.rows } : {}),
       ...(transform?.duplicates !== undefined ? { duplicates: transform.duplicates } : {}),
       ...(transform?.orphans !== undefined ? { orphans: transform.orphans } : {}),
+      ...(transform?.late !== undefined ? { late: transform.late } : {}),
+      ...(transform?.pendingOrphans !== undefined ? { pendingOrphans: transform.pendingOrphans } : {}),
     },
     ...(failed ? { failedTask: failed.task } : {}),
     ...(error ? { error } : {}),
   };
+}
+
+const CURATED_HEAD = ['curated rows', 'duplicate lines skipped', 'new orphans', 'late orders counted', 'orphans still waiting'];
+function curatedCells(report: RunReport): string[] {
+  const c = report.curated;
+  return [dash(c.rows), dash(c.duplicates), dash(c.orphans), dash(c.late), dash(c.pendingOrphans)];
 }
 
 const dash = (n: number | undefined) => (n === undefined ? '-' : n.toLocaleString('en-US'));
@@ -146,8 +163,8 @@ export function renderReport(report: RunReport): string {
     entities.push([e, dash(r.files), dash(r.rowsLoaded), dash(r.rowsRejected)]);
   }
   lines.push(entities.toString());
-  const curated = plainTable(['curated rows', 'duplicate orders skipped', 'orphan orders (customer not yet known)']);
-  curated.push([dash(report.curated.rows), dash(report.curated.duplicates), dash(report.curated.orphans)]);
+  const curated = plainTable(CURATED_HEAD);
+  curated.push(curatedCells(report));
   lines.push(curated.toString());
   lines.push(`store:     ${report.store}`);
   lines.push(`warehouse: ${report.warehouse}`);
@@ -166,9 +183,6 @@ export function summaryRows(report: RunReport): { tasks: string[][]; entities: s
       ['entity', 'files', 'rows loaded', 'rows rejected'],
       ...ENTITIES.map((e) => [e, dash(report.entities[e].files), dash(report.entities[e].rowsLoaded), dash(report.entities[e].rowsRejected)]),
     ],
-    curated: [
-      ['curated rows', 'duplicate orders skipped', 'orphan orders'],
-      [dash(report.curated.rows), dash(report.curated.duplicates), dash(report.curated.orphans)],
-    ],
+    curated: [CURATED_HEAD, curatedCells(report)],
   };
 }

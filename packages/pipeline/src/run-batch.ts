@@ -6,7 +6,7 @@ import {
   createBatchLifecycle,
   openObjectStore,
 } from '@batchline/s3-lifecycle';
-import { type BatchFile, type TaskAudit, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
+import { type BatchFile, type OpenWarehouseOptions, type TaskAudit, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
 import {
   DEFAULT_TASK_POLICY,
   ENTITIES,
@@ -41,6 +41,8 @@ export interface RunBatchOptions {
   readonly store: ObjectStore | string;
   /** A Warehouse, or a URL: `duckdb://file` or `snowflake://account/db/schema?...`. Opened ones are not closed. */
   readonly warehouse: Warehouse | string;
+  /** Options for opening a warehouse given as a URL (Snowflake auth settings, temp dir); `files` is the store. */
+  readonly warehouseOptions?: Omit<OpenWarehouseOptions, 'files'>;
   /** Untrusted input is fine: it is validated before any I/O. */
   readonly batchId: BatchId | string;
   /** Rerun tasks that already succeeded; every task is idempotent. */
@@ -142,7 +144,13 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     const manifests = await Promise.all(ENTITIES.map((e) => requireManifest(ctx, e)));
     if (manifests.every((m) => m.files.length === 0)) return { rows: 0, orphans: 0, duplicates: 0, note: 'empty batch' };
     const result = await during(ctx, 'transform', () => ctx.warehouse.transform(ctx.batchId));
-    return { rows: result.curatedRows, orphans: result.orphanOrders, duplicates: result.duplicateOrders };
+    return {
+      rows: result.curatedRows,
+      orphans: result.orphanOrders,
+      duplicates: result.duplicateOrders,
+      late: result.lateOrders,
+      pendingOrphans: result.pendingOrphans,
+    };
   });
   const archive = (entity: PipelineEntity) =>
     withHooks(`archive:${entity}`, ['transform'], async (ctx) => {
@@ -162,6 +170,7 @@ function auditJournal(warehouse: Warehouse, batchId: BatchId): TaskJournal<TaskN
     ...(f.files !== undefined ? { files: f.files } : {}),
     ...(f.rows !== undefined ? { rows: f.rows } : {}),
     ...(f.rejected !== undefined ? { rejected: f.rejected } : {}),
+    ...(f.duplicates !== undefined ? { duplicates: f.duplicates } : {}),
     ...(f.orphans !== undefined ? { orphans: f.orphans } : {}),
   });
   return {
@@ -181,11 +190,29 @@ export function priorStates(audits: readonly TaskAudit[]): Map<TaskName, PriorTa
       ...(a.files != null ? { files: a.files } : {}),
       ...(a.rows != null ? { rows: a.rows } : {}),
       ...(a.rejected != null ? { rejected: a.rejected } : {}),
+      ...(a.duplicates != null ? { duplicates: a.duplicates } : {}),
       ...(a.orphans != null ? { orphans: a.orphans } : {}),
     };
     prior.set(a.task as TaskName, { state: a.state, attempt: a.attempt, figures });
   }
   return prior;
+}
+
+/** Errors a retry cannot fix: bad files, bad keys, bad configuration, corrupt manifests. */
+const PERMANENT_ERRORS = new Set([
+  'LoadRejectedError',
+  'LoadInputError',
+  'WarehouseConfigError',
+  'InvalidKeyError',
+  'InvalidEntityError',
+  'InvalidRootError',
+  'InvalidBatchIdError',
+  'BatchFileError',
+  'BatchNotClaimedError',
+  'CorruptObjectError',
+]);
+function isPermanent(error: Error): boolean {
+  return PERMANENT_ERRORS.has(error.name);
 }
 
 function policyFor(options: RunBatchOptions, task: TaskName) {
@@ -239,7 +266,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
   if (lease) onEvent({ type: 'lease', key: lease.key });
   let warehouse: Warehouse | undefined;
   try {
-    warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { files: store }) : options.warehouse;
+    warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { ...options.warehouseOptions, files: store }) : options.warehouse;
     if (options.setup ?? warehouse.engine === 'duckdb') await warehouse.setup();
     const prior = priorStates(await warehouse.readTasks(batchId));
     const signals = [options.signal, lease?.lost].filter((s): s is AbortSignal => s !== undefined);
@@ -253,6 +280,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
       force: options.force ?? false,
       ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       onEvent,
+      isPermanent,
     });
     await Promise.all(pendingHooks);
     return buildReport({

@@ -14,6 +14,10 @@ export interface TaskFigures {
   readonly rejected?: number;
   readonly orphans?: number;
   readonly duplicates?: number;
+  /** Orders from earlier batches counted now that their customer arrived. */
+  readonly late?: number;
+  /** Fulfilled orders still waiting for their customer after this task. */
+  readonly pendingOrphans?: number;
   /** A short note for humans, e.g. "empty batch". */
   readonly note?: string;
 }
@@ -81,6 +85,8 @@ export interface RunGraphOptions<Name extends string, Ctx> {
   readonly force?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TaskEvent<Name>) => void;
+  /** Errors another attempt cannot fix (bad data, bad config): fail at once instead of retrying. */
+  readonly isPermanent?: (error: Error) => boolean;
 }
 
 export class TaskTimeoutError extends Error {
@@ -161,7 +167,7 @@ async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: Ab
  * finish, everything else is reported `not-run`.
  */
 export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOptions<Name, Ctx>): Promise<TaskOutcome<Name>[]> {
-  const { tasks, context, journal, prior, force = false, signal, onEvent } = options;
+  const { tasks, context, journal, prior, force = false, signal, onEvent, isPermanent = () => false } = options;
   validateGraph(tasks);
   const outcomes = new Map<Name, TaskOutcome<Name>>();
   const running = new Map<Name, Promise<void>>();
@@ -190,7 +196,9 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
             return await attemptWithTimeout(spec.name, policy.timeoutMs, signal, (s) => spec.run(context, s));
           } catch (err) {
             // A timed-out attempt may still be working: never start another beside it.
-            if (err instanceof TaskTimeoutError || err instanceof PermanentTaskError || signal?.aborted) throw new AbortError(asError(err));
+            if (err instanceof TaskTimeoutError || err instanceof PermanentTaskError || isPermanent(asError(err)) || signal?.aborted) {
+              throw new AbortError(asError(err));
+            }
             throw err;
           }
         },
