@@ -102,7 +102,7 @@ describe('DuckDB end to end: load, transform, audit', () => {
   });
 
   it('replayed twice, every table is identical row for row to a clean run', async () => {
-    const manifests = [];
+    const manifests: Awaited<ReturnType<typeof putBatch>>[] = [];
     for (const batch of SCENARIO) manifests.push(await putBatch(store, batch, 2));
     await withWarehouse(db.url, store.inPlace, async (wh) => {
       for (const [i, batch] of SCENARIO.entries()) await loadAndTransform(wh, batch.id, manifests[i]!);

@@ -49,15 +49,17 @@ const SNAPSHOT_QUERIES = {
 };
 
 /** Every data table, row for row (load timestamps excluded), read with DuckDB directly. */
-export async function snapshotTables(file: string): Promise<Record<string, unknown[]>> {
+export type Snapshot = Record<keyof typeof SNAPSHOT_QUERIES, Record<string, unknown>[]>;
+
+export async function snapshotTables(file: string): Promise<Snapshot> {
   const instance = await DuckDBInstance.create(file);
   const connection = await instance.connect();
   try {
-    const out: Record<string, unknown[]> = {};
+    const out: Partial<Snapshot> = {};
     for (const [table, sql] of Object.entries(SNAPSHOT_QUERIES)) {
-      out[table] = (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      out[table as keyof Snapshot] = (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
     }
-    return out;
+    return out as Snapshot;
   } finally {
     connection.closeSync();
     instance.closeSync();

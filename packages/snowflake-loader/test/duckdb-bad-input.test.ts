@@ -1,0 +1,267 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { toBatchId } from '@batchline/batch-id';
+import { LoadInputError, LoadRejectedError, openWarehouse, type BatchFile, type Entity, type Warehouse } from '../src/index.js';
+import { createTestStore, type TestStore } from './support/files.js';
+import { snapshotTables, tempDbPath } from './support/warehouse.js';
+
+const BATCH = toBatchId('20261126T0300');
+const good = (key: number, comment = 'fine') => `${key},7,F,10.25,2024-03-01,1-URGENT,Clerk#000000001,0,${comment}`;
+const HEADER = 'O_ORDERKEY,O_CUSTKEY,O_ORDERSTATUS,O_TOTALPRICE,O_ORDERDATE,O_ORDERPRIORITY,O_CLERK,O_SHIPPRIORITY,O_COMMENT';
+
+/** Records in a file, counted by an independent CSV parser (csv-parse), for reconciliation. */
+function recordsIn(body: Buffer): number {
+  return (parse(body, { bom: true, relax_column_count: true, skip_empty_lines: false }) as unknown[]).length;
+}
+
+let store: TestStore;
+let db: Awaited<ReturnType<typeof tempDbPath>>;
+let wh: Warehouse;
+beforeEach(async () => {
+  store = await createTestStore();
+  db = await tempDbPath();
+  wh = await openWarehouse(db.url, { files: store.inPlace });
+  await wh.setup();
+});
+afterEach(async () => {
+  await wh.close();
+  await store.dispose();
+  await db.dispose();
+});
+
+async function put(name: string, body: string | Buffer, entity: Entity = 'orders', gzip = false): Promise<BatchFile> {
+  return store.put(entity, BATCH, `2026/11/26/03/${name}`, body, { gzip });
+}
+
+async function rawOrders() {
+  await wh.close();
+  const tables = await snapshotTables(db.file);
+  wh = await openWarehouse(db.url, { files: store.inPlace });
+  return tables;
+}
+
+describe('well-formed variations load every record', () => {
+  it.each([
+    ['CRLF line endings', `${good(1)}\r\n${good(2)}\r\n`, 2],
+    ['a UTF-8 BOM', `\uFEFF${good(1)}\n${good(2)}\n`, 2],
+    ['a trailing newline', `${good(1)}\n${good(2)}\n`, 2],
+    ['no final newline', `${good(1)}\n${good(2)}`, 2],
+    ['an empty file', '', 0],
+  ])('%s', async (_name, body, records) => {
+    const file = await put('f', body);
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files: [file] });
+    expect(recordsIn(Buffer.from(body))).toBe(records);
+    expect(result).toMatchObject({ rowsParsed: records, rowsLoaded: records, rowsRejected: 0 });
+    const { ORDERS_RAW } = await rawOrders();
+    expect(ORDERS_RAW.map((r) => (r as { O_ORDERKEY: string }).O_ORDERKEY)).toEqual(records === 0 ? [] : ['1', '2']);
+    expect(ORDERS_RAW.map((r) => (r as { O_COMMENT: string }).O_COMMENT)).toEqual(records === 0 ? [] : ['fine', 'fine']);
+  });
+
+  it('quoted commas, quotes, newlines and CRLF inside a field keep their exact value', async () => {
+    const comment = 'a, b "c"\nnext line\r\nthird';
+    const body = `${good(1, `"${comment.replace(/"/g, '""')}"`)}\n${good(2, '""')}\n${good(3, '\\N')}\n${good(4, '')}\n`;
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files: [await put('q', body)] });
+    expect(result).toMatchObject({ rowsParsed: 4, rowsLoaded: 4 });
+    const rows = (await rawOrders()).ORDERS_RAW as { O_COMMENT: string | null; SOURCE_ROW: string }[];
+    expect(rows.map((r) => r.O_COMMENT)).toEqual([comment, '', null, null]);
+    expect(rows.map((r) => r.SOURCE_ROW)).toEqual(['1', '2', '3', '4']);
+  });
+
+  it('a 1 MB field', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files: [await put('big', `${good(1, big)}\n${good(2)}\n`)] });
+    expect(result).toMatchObject({ rowsLoaded: 2 });
+    const rows = (await rawOrders()).ORDERS_RAW as { O_COMMENT: string }[];
+    expect(rows[0]!.O_COMMENT).toHaveLength(1024 * 1024);
+  });
+
+  it('gzip objects, with or without the .gz suffix, streamed or in place', async () => {
+    const body = `${good(1)}\n${good(2)}\n${good(3)}\n`;
+    const files = [await put('a.gz', body, 'orders', true), await put('b-no-suffix', body.replace(/^1,/, '4,').replace(/\n2,/, '\n5,').replace(/\n3,/, '\n6,'), 'orders', true)];
+    await wh.close();
+    wh = await openWarehouse(db.url, { files: store.streamed });
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files });
+    expect(result.files.map((f) => f.rowsLoaded)).toEqual([3, 3]);
+  });
+});
+
+const BAD_CASES: { name: string; body: Buffer; badRow: number; column?: string; reason: RegExp }[] = [
+  {
+    name: 'a header-only file',
+    body: Buffer.from(`${HEADER}\n`),
+    badRow: 1,
+    column: 'O_ORDERKEY',
+    reason: /header row/,
+  },
+  {
+    name: 'a header line before the data',
+    body: Buffer.from(`${HEADER}\n${good(1)}\n${good(2)}\n`),
+    badRow: 1,
+    column: 'O_ORDERKEY',
+    reason: /header row/,
+  },
+  {
+    name: 'too few fields',
+    body: Buffer.from(`${good(1)}\n2,7,F,10.25,2024-03-01,1-URGENT,Clerk#1,0\n${good(3)}\n`),
+    badRow: 2,
+    reason: /Expected Number of Columns: 9 Found: 8/,
+  },
+  {
+    name: 'too many fields',
+    body: Buffer.from(`${good(1)}\n${good(2)},extra\n${good(3)}\n`),
+    badRow: 2,
+    reason: /Expected Number of Columns: 9 Found: 10/,
+  },
+  {
+    name: 'a non-numeric price',
+    body: Buffer.from(`${good(1)}\n2,7,F,12.3x,2024-03-01,1-URGENT,Clerk#1,0,c\n${good(3)}\n`),
+    badRow: 2,
+    column: 'O_TOTALPRICE',
+    reason: /"12\.3x"/,
+  },
+  {
+    name: 'an impossible date',
+    body: Buffer.from(`${good(1)}\n${good(2)}\n3,7,F,1.00,2024-02-30,1-URGENT,Clerk#1,0,c\n`),
+    badRow: 3,
+    column: 'O_ORDERDATE',
+    reason: /"2024-02-30"/,
+  },
+  {
+    name: 'a date in another format',
+    body: Buffer.from(`3,7,F,1.00,03/01/2024,1-URGENT,Clerk#1,0,c\n${good(1)}\n`),
+    badRow: 1,
+    column: 'O_ORDERDATE',
+    reason: /"03\/01\/2024"/,
+  },
+  {
+    name: 'a non-UTF-8 byte',
+    body: Buffer.concat([Buffer.from(`${good(1)}\n2,7,F,1.00,2024-03-01,1-URGENT,Clerk#1,0,caf`), Buffer.from([0xe9]), Buffer.from(`\n${good(3)}\n`)]),
+    badRow: 2,
+    reason: /utf-8|unicode/i,
+  },
+  {
+    name: 'a status outside F/O/P',
+    body: Buffer.from(`${good(1)}\n2,7,X,1.00,2024-03-01,1-URGENT,Clerk#1,0,c\n`),
+    badRow: 2,
+    column: 'O_ORDERSTATUS',
+    reason: /O_ORDERSTATUS is 'X'; expected one of F, O, P/,
+  },
+  {
+    name: 'an empty key',
+    body: Buffer.from(`${good(1)}\n,7,F,1.00,2024-03-01,1-URGENT,Clerk#1,0,c\n`),
+    badRow: 2,
+    column: 'O_ORDERKEY',
+    reason: /O_ORDERKEY is empty/,
+  },
+];
+
+describe.each(BAD_CASES)('bad input: $name', ({ body, badRow, column, reason }) => {
+  it('abort names the file, the record and the reason, and loads nothing', async () => {
+    const before = await put('before', `${good(100)}\n`);
+    const file = await put('bad', body);
+    const error = await wh.load({ entity: 'orders', batchId: BATCH, files: [before, file] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoadRejectedError);
+    const rejected = error as LoadRejectedError;
+    expect(rejected.file).toBe(`processing/${BATCH}/2026/11/26/03/bad`);
+    expect(rejected.row).toBe(badRow);
+    if (column) expect(rejected.column).toBe(column);
+    expect(rejected.message).toMatch(reason);
+    expect(rejected.message).toContain(`processing/${BATCH}/2026/11/26/03/bad record ${badRow}`);
+    const tables = await rawOrders();
+    expect(tables.ORDERS_RAW).toEqual([]);
+    expect(tables.LOAD_REJECTS).toEqual([]);
+    expect(await wh.readTasks(BATCH)).toEqual([]);
+  });
+
+  it('quarantine sets the record aside with its reason; records = loaded + rejected', async () => {
+    const file = await put('bad', body);
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files: [file], onError: 'quarantine' });
+    const records = recordsIn(body);
+    expect(result.files).toEqual([{ path: file.path, rowsParsed: records, rowsLoaded: records - 1, rowsRejected: 1 }]);
+    const { ORDERS_RAW, LOAD_REJECTS } = await rawOrders();
+    expect(LOAD_REJECTS).toHaveLength(1);
+    const reject = LOAD_REJECTS[0] as Record<string, string | null>;
+    expect(reject).toMatchObject({ BATCH_ID: BATCH, ENTITY: 'orders', SOURCE_FILE: `processing/${BATCH}/2026/11/26/03/bad`, SOURCE_ROW: String(badRow) });
+    if (column) expect(reject.COLUMN_NAME).toBe(column);
+    expect(reject.REASON).toMatch(reason.source.includes('header') ? /O_ORDERKEY/ : reason);
+    // Loaded rows keep their record numbers in the file, skipping the rejected one.
+    const expectedRows = Array.from({ length: records }, (_, i) => String(i + 1)).filter((r) => r !== String(badRow));
+    expect(ORDERS_RAW.map((r) => (r as { SOURCE_ROW: string }).SOURCE_ROW)).toEqual(expectedRows);
+    const [task] = await wh.readTasks(BATCH);
+    expect(task).toMatchObject({ task: 'load:orders', state: 'succeeded', rows: records - 1, rejected: 1 });
+  });
+});
+
+describe('quarantine across files', () => {
+  it('reconciles each file, and a replay replaces both loaded and rejected rows', async () => {
+    const bodies = [
+      `${good(1)}\n2,7,F,abc,2024-03-01,1-URGENT,Clerk#1,0,c\n${good(3)}\n4,7,F,1.00,2024-13-01,1-URGENT,Clerk#1,0,c\n${good(5)}\n`,
+      `${good(6)}\n${good(7)},x\n`,
+      `${good(8)}\n`,
+    ];
+    const files = [await put('a', bodies[0]!), await put('b', bodies[1]!), await put('c', bodies[2]!, 'orders', true)];
+    const first = await wh.load({ entity: 'orders', batchId: BATCH, files, onError: 'quarantine' });
+    expect(first.files.map((f) => [f.rowsParsed, f.rowsLoaded, f.rowsRejected])).toEqual([
+      [recordsIn(Buffer.from(bodies[0]!)), 3, 2],
+      [recordsIn(Buffer.from(bodies[1]!)), 1, 1],
+      [1, 1, 0],
+    ]);
+    expect(first).toMatchObject({ rowsParsed: 8, rowsLoaded: 5, rowsRejected: 3 });
+    const snapshot = await rawOrders();
+    const again = await wh.load({ entity: 'orders', batchId: BATCH, files, onError: 'quarantine' });
+    expect(again).toEqual(first);
+    expect(await rawOrders()).toEqual(snapshot);
+    expect((snapshot.ORDERS_RAW as { SOURCE_ROW: string; O_ORDERKEY: string }[]).map((r) => `${r.O_ORDERKEY}@${r.SOURCE_ROW}`)).toEqual([
+      '1@1',
+      '3@3',
+      '5@5',
+      '6@1',
+      '8@1',
+    ]);
+  });
+});
+
+describe('untrusted requests', () => {
+  it('refuses a file whose size differs from the claim', async () => {
+    const file = await put('a', `${good(1)}\n`);
+    await expect(wh.load({ entity: 'orders', batchId: BATCH, files: [{ ...file, size: file.size + 1 }] })).rejects.toThrow(
+      /is \d+ bytes, but the claim pinned \d+ bytes/,
+    );
+  });
+
+  it.each([
+    ['../escape.csv', /"\.\." segment/],
+    ['/etc/passwd', /absolute|empty/],
+    ["a'b.csv", /characters outside/],
+    ['a\\b.csv', /characters outside/],
+    ['', /empty/],
+  ])('refuses the path %j', async (path, message) => {
+    await expect(wh.load({ entity: 'orders', batchId: BATCH, files: [{ path, key: `orders/${path}`, size: 1 }] })).rejects.toThrow(message);
+    await expect(wh.load({ entity: 'orders', batchId: BATCH, files: [{ path, key: `orders/${path}`, size: 1 }] })).rejects.toBeInstanceOf(LoadInputError);
+  });
+
+  it('refuses a bad batch id, entity or policy before touching anything', async () => {
+    await expect(wh.load({ entity: 'orders', batchId: "20261126T0300'; --" as never, files: [] })).rejects.toThrow(/Invalid batch id/);
+    await expect(wh.load({ entity: 'lineitem' as never, batchId: BATCH, files: [] })).rejects.toThrow(/Unknown entity "lineitem"/);
+    await expect(wh.load({ entity: 'orders', batchId: BATCH, files: [], onError: 'skip' as never })).rejects.toThrow(/Unknown onError policy/);
+    await expect(wh.transform('nope' as never)).rejects.toThrow(/Invalid batch id "nope"/);
+  });
+
+  it('a batch with no files loads nothing and succeeds', async () => {
+    expect(await wh.load({ entity: 'customers', batchId: BATCH, files: [] })).toEqual({
+      entity: 'customers',
+      batchId: BATCH,
+      files: [],
+      rowsParsed: 0,
+      rowsLoaded: 0,
+      rowsRejected: 0,
+    });
+  });
+
+  it('customers: a missing name is rejected', async () => {
+    const body = '1,Customer#1,addr,1,555,1.00,BUILDING,c\n2,,addr,1,555,1.00,BUILDING,c\n';
+    const error = await wh.load({ entity: 'customers', batchId: BATCH, files: [await put('c', body, 'customers')] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoadRejectedError);
+    expect((error as Error).message).toMatch(/record 2 column C_NAME: C_NAME is empty/);
+  });
+});
