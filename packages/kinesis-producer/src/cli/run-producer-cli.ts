@@ -49,6 +49,8 @@ interface CliOptions {
   skipHeaderLines?: number;
   aggregateBytes?: number;
   maxBufferAge?: number;
+  maxBufferBytes?: number;
+  maxBufferRecords?: number;
   checkpointFile?: string;
   deadLetterFile?: string;
   sink?: 'firehose' | 'landing';
@@ -80,6 +82,8 @@ function program(): Command {
     .option('--skip-header-lines <n>', 'records to drop at the start of each file', int('--skip-header-lines', 0, 1_000_000))
     .option('--aggregate-bytes <n>', 'pack records into Firehose records up to n bytes; 0 = one record each (default 1024000)', int('--aggregate-bytes', 0, 1_024_000))
     .option('--max-buffer-age <ms>', 'send a partial call after this long (default 60000)', int('--max-buffer-age', 1, 900_000))
+    .option('--max-buffer-bytes <n>', 'bytes per call, at most 4 MiB (default 4194304)', int('--max-buffer-bytes', 1, 4 * 1024 * 1024))
+    .option('--max-buffer-records <n>', 'Firehose records per call, at most 500 (default 500)', int('--max-buffer-records', 1, 500))
     .option('--checkpoint-file <path>', `where progress is kept (default ${DEFAULT_CHECKPOINT_FILE})`)
     .option('--dead-letter-file <path>', 'where records over 1,000 KiB go (default <checkpoint-file>.dead-letter.csv)')
     .addOption(new Option('--sink <kind>', 'firehose, or landing (objects as Firehose writes them to S3)').choices(['firehose', 'landing']))
@@ -177,6 +181,8 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
     ...(opts.skipHeaderLines !== undefined ? { skipHeaderLines: opts.skipHeaderLines } : {}),
     ...(opts.aggregateBytes !== undefined ? { aggregatedRecordSizeBytes: opts.aggregateBytes } : {}),
     ...(opts.maxBufferAge !== undefined ? { maxBufferAgeMillis: opts.maxBufferAge } : {}),
+    ...(opts.maxBufferBytes !== undefined ? { maxBufferSizeBytes: opts.maxBufferBytes } : {}),
+    ...(opts.maxBufferRecords !== undefined ? { maxBufferSizeRecords: opts.maxBufferRecords } : {}),
   };
   flows = flows.map((f) => ({ ...f, ...override }));
   checkpointFile = opts.checkpointFile ?? checkpointFile ?? DEFAULT_CHECKPOINT_FILE;

@@ -379,10 +379,15 @@ class TailingProducer implements Producer {
     return m;
   }
 
-  /** Rotated and deleted files first, so a file's old generation is read before its new one. */
+  /**
+   * Rotated and deleted files first. A new file at the path of a rotated one waits
+   * until the old one is finished, so one path's records go out in file order.
+   */
   private readOrder(flow: FlowState): TailedFile[] {
     const files = [...flow.files.values()].filter((f) => !f.closed);
-    return [...files.filter((f) => f.ending), ...files.filter((f) => !f.ending)];
+    const ending = files.filter((f) => f.ending);
+    const pathsInRotation = new Set(ending.map((f) => f.path));
+    return [...ending, ...files.filter((f) => !f.ending && (this.mode === 'draining' || !pathsInRotation.has(f.path)))];
   }
 
   private async discover(flow: FlowState, draining: boolean): Promise<void> {
