@@ -1,0 +1,60 @@
+import { SnowflakeError } from '../errors.js';
+
+interface Waiter {
+  readonly owner: string;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Snowflake makes a DELETE/UPDATE/MERGE wait for another transaction's
+ * DELETE/UPDATE/MERGE on the same table; DuckDB would instead fail one of them
+ * with a write conflict. Table locks held until the transaction ends give the
+ * callers Snowflake's behaviour.
+ */
+export class TableLocks {
+  private readonly holders = new Map<string, string>();
+  private readonly queues = new Map<string, Waiter[]>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  async acquire(table: string, owner: string, statement: string): Promise<void> {
+    const holder = this.holders.get(table);
+    if (holder === undefined || holder === owner) {
+      this.holders.set(table, owner);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const queue = this.queues.get(table) ?? [];
+        this.queues.set(table, queue.filter((w) => w.timer !== timer));
+        reject(
+          new SnowflakeError(
+            '000625',
+            '57014',
+            `Statement '${statement.slice(0, 60)}' has been waiting for a lock on table ${table} longer than ${this.timeoutMs} ms and was aborted.`,
+          ),
+        );
+      }, this.timeoutMs);
+      const queue = this.queues.get(table) ?? [];
+      queue.push({ owner, resolve, reject, timer });
+      this.queues.set(table, queue);
+    });
+  }
+
+  releaseAll(owner: string): void {
+    for (const [table, holder] of [...this.holders]) {
+      if (holder !== owner) continue;
+      const queue = this.queues.get(table) ?? [];
+      const next = queue.shift();
+      if (next) {
+        clearTimeout(next.timer);
+        this.holders.set(table, next.owner);
+        next.resolve();
+      } else {
+        this.holders.delete(table);
+      }
+    }
+  }
+}
