@@ -1,4 +1,20 @@
 // Every statement the package runs, embedded at build time from the repository's sql/ folder.
+import begin from '../../../sql/common/begin.sql';
+import commit from '../../../sql/common/commit.sql';
+import rollback from '../../../sql/common/rollback.sql';
+import duckdbSession from '../../../sql/duckdb/session.sql';
+import snowflakeDatabase from '../../../sql/snowflake/setup/database.sql';
+import snowflakeStorageIntegration from '../../../sql/snowflake/setup/storage-integration.sql';
+import snowflakeFileFormat from '../../../sql/snowflake/setup/file-format.sql';
+import snowflakeStages from '../../../sql/snowflake/setup/stages.sql';
+import snowflakeTables from '../../../sql/snowflake/setup/tables.sql';
+import snowflakeSession from '../../../sql/snowflake/session.sql';
+import snowflakeValidateOrders from '../../../sql/snowflake/validate-orders.sql';
+import snowflakeValidateCustomers from '../../../sql/snowflake/validate-customers.sql';
+import snowflakeLoadOrders from '../../../sql/snowflake/load-orders.sql';
+import snowflakeLoadCustomers from '../../../sql/snowflake/load-customers.sql';
+import snowflakeDropRejectedOrders from '../../../sql/snowflake/drop-rejected-orders.sql';
+import snowflakeDropRejectedCustomers from '../../../sql/snowflake/drop-rejected-customers.sql';
 import auditDeleteTask from '../../../sql/common/audit-delete-task.sql';
 import auditInsertTask from '../../../sql/common/audit-insert-task.sql';
 import auditReadBatch from '../../../sql/common/audit-read-batch.sql';
@@ -25,6 +41,9 @@ import duckdbSetup from '../../../sql/duckdb/setup.sql';
 import type { Entity } from './warehouse-contract.js';
 
 export const common = {
+  begin,
+  commit,
+  rollback,
   auditDeleteTask,
   auditInsertTask,
   auditReadBatch,
@@ -43,10 +62,25 @@ export const byEntity: Record<Entity, { clearBatch: string; check: string; count
 };
 
 export const duckdb = {
+  session: duckdbSession,
   setup: duckdbSetup,
   load: { orders: duckdbLoadOrders, customers: duckdbLoadCustomers } satisfies Record<Entity, string>,
   firstReject: duckdbFirstReject,
   quarantineRejects: duckdbQuarantineRejects,
   renumberRows: duckdbRenumberRows,
   clearRejects: duckdbClearRejects,
+};
+
+export const snowflake = {
+  session: snowflakeSession,
+  setup: {
+    database: snowflakeDatabase,
+    storageIntegration: snowflakeStorageIntegration,
+    fileFormat: snowflakeFileFormat,
+    stages: snowflakeStages,
+    tables: snowflakeTables,
+  },
+  validate: { orders: snowflakeValidateOrders, customers: snowflakeValidateCustomers } satisfies Record<Entity, string>,
+  load: { orders: snowflakeLoadOrders, customers: snowflakeLoadCustomers } satisfies Record<Entity, string>,
+  dropRejected: { orders: snowflakeDropRejectedOrders, customers: snowflakeDropRejectedCustomers } satisfies Record<Entity, string>,
 };

@@ -81,3 +81,29 @@ CREATE TABLE IF NOT EXISTS BATCH_AUDIT (
   ERROR          VARCHAR,
   UPDATED_AT     TIMESTAMP_LTZ NOT NULL
 );
+
+-- The landing files' own shape, typed: the target of the validation COPY (VALIDATION_MODE = RETURN_ALL_ERRORS),
+-- which checks column counts and types the way COPY parses them. Never loaded; it stays empty.
+-- (A COPY with a SELECT transformation ignores ERROR_ON_COLUMN_COUNT_MISMATCH and cannot be validated.)
+CREATE TABLE IF NOT EXISTS ORDERS_CSV (
+  O_ORDERKEY      NUMBER(38,0),
+  O_CUSTKEY       NUMBER(38,0),
+  O_ORDERSTATUS   VARCHAR,
+  O_TOTALPRICE    NUMBER(12,2),
+  O_ORDERDATE     DATE,
+  O_ORDERPRIORITY VARCHAR,
+  O_CLERK         VARCHAR,
+  O_SHIPPRIORITY  NUMBER(38,0),
+  O_COMMENT       VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS CUSTOMERS_CSV (
+  C_CUSTKEY    NUMBER(38,0),
+  C_NAME       VARCHAR,
+  C_ADDRESS    VARCHAR,
+  C_NATIONKEY  NUMBER(38,0),
+  C_PHONE      VARCHAR,
+  C_ACCTBAL    NUMBER(12,2),
+  C_MKTSEGMENT VARCHAR,
+  C_COMMENT    VARCHAR
+);

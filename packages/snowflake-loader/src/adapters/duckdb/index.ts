@@ -189,14 +189,15 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
     if (this.closed) throw new WarehouseConfigError('The warehouse is closed');
     const connection = await this.instance.connect();
     try {
-      await connection.run("SET TimeZone = 'UTC'");
-      await connection.run('BEGIN TRANSACTION');
+      const session = new DuckDbSession(connection);
+      await runAll(session, renderStatements(duckSql.session));
+      await runAll(session, renderStatements(common.begin));
       try {
-        const result = await fn(new DuckDbSession(connection));
-        await connection.run('COMMIT');
+        const result = await fn(session);
+        await runAll(session, renderStatements(common.commit));
         return result;
       } catch (error) {
-        await connection.run('ROLLBACK').catch(() => undefined);
+        await runAll(session, renderStatements(common.rollback)).catch(() => undefined);
         throw error;
       }
     } finally {

@@ -1,6 +1,215 @@
-import { WarehouseConfigError } from '../../errors.js';
-import type { OpenWarehouseOptions, Warehouse } from '../../warehouse-contract.js';
+// The production engine: Snowflake through snowflake-sdk (loaded on first use).
+import type { BatchId } from '@batchline/batch-id';
+import { LoadMismatchError, LoadRejectedError, WarehouseConfigError } from '../../errors.js';
+import { checkLoadRequest, stageFileName } from '../../load-request.js';
+import * as operations from '../../operations.js';
+import { common, snowflake as sfSql } from '../../sql-files.js';
+import { asNumber, runAll, type Cell, type Row, type SqlEngine, type SqlSession } from '../../sql-session.js';
+import { renderStatement, renderStatements } from '../../sql-text.js';
+import type { BatchFile, Entity, FileLoadResult, LoadRequest, LoadResult, OpenWarehouseOptions, TaskAudit, TransformResult, Warehouse } from '../../warehouse-contract.js';
+import { resolveSnowflakeConfig, type SnowflakeConfig } from './config.js';
+import { connect, disconnect, SnowflakeSession } from './connection.js';
+import { insertRejectStatements, loadStatements, setupStatements, type RejectRow } from './statements.js';
 
-export async function openSnowflakeWarehouse(_url: string, _options: OpenWarehouseOptions = {}): Promise<Warehouse> {
-  throw new WarehouseConfigError('snowflake:// is not available in this build yet');
+export async function openSnowflakeWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  const config = await resolveSnowflakeConfig(url, options.snowflake, options.env ?? process.env);
+  return new SnowflakeWarehouse(config);
+}
+
+/** Case-insensitive cell access: COPY answers in lower case, our own queries in upper case. */
+function cell(row: Row, name: string): Cell {
+  if (name in row) return row[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(row)) if (key.toLowerCase() === lower) return row[key];
+  return undefined;
+}
+
+/** Snowflake names a file by its stage-relative or full URL; match it to the manifest by its processing path. */
+function matchFile(reported: string, batchId: BatchId, files: readonly BatchFile[]): BatchFile | undefined {
+  return files.find((f) => {
+    const canonical = stageFileName(batchId, f.path);
+    return reported === canonical || reported.endsWith(`/${canonical}`);
+  });
+}
+
+export class SnowflakeWarehouse implements Warehouse, SqlEngine {
+  readonly engine = 'snowflake' as const;
+  private closed = false;
+
+  constructor(readonly config: SnowflakeConfig) {}
+
+  async setup(): Promise<void> {
+    // DDL commits implicitly in Snowflake, so setup runs outside a transaction; every statement is idempotent.
+    await this.withConnection((session) => runAll(session, setupStatements(this.config)));
+  }
+
+  async load(request: LoadRequest): Promise<LoadResult> {
+    const { entity, batchId, files, onError } = checkLoadRequest(request);
+    const startedAt = new Date();
+    return this.transaction(async (session) => {
+      const now = new Date().toISOString();
+      const plan = loadStatements(entity, batchId, files, onError, now);
+      await runAll(session, plan.clear);
+
+      const parsed = new Map<string, number>();
+      if (files.length > 0) {
+        // 1. Every bad record, without loading (checks column counts, which a transforming COPY does not).
+        const rejects = await this.validate(session, plan.validate, entity, batchId, files);
+        if (rejects.length > 0 && onError === 'abort') {
+          const first = rejects[0]!;
+          const inFile = rejects.filter((r) => r.sourceFile === first.sourceFile).length;
+          throw new LoadRejectedError(entity, batchId, first.sourceFile, first.sourceRow ?? undefined, first.columnName ?? undefined, first.reason, inFile);
+        }
+        // 2. The load itself: exactly the manifest's files.
+        for (const statement of plan.copy) {
+          const { rows } = await session.run(statement);
+          for (const row of rows) this.readCopyRow(row, entity, batchId, files, parsed);
+        }
+        // 3. Quarantine.
+        if (rejects.length > 0) {
+          await runAll(session, insertRejectStatements(entity, batchId, rejects, now));
+          await runAll(session, plan.dropRejected);
+        }
+      }
+      await runAll(session, plan.check);
+      if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
+
+      const counts = new Map<string, { loaded: number; rejected: number }>();
+      for (const row of (await session.run(plan.countByFile[0]!)).rows) {
+        const reported = String(cell(row, 'SOURCE_FILE'));
+        const file = matchFile(reported, batchId, files);
+        if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: rows from a file outside the request: ${reported}`);
+        counts.set(file.path, { loaded: asNumber(cell(row, 'ROWS_LOADED'), 'ROWS_LOADED'), rejected: asNumber(cell(row, 'ROWS_REJECTED'), 'ROWS_REJECTED') });
+      }
+      const results: FileLoadResult[] = files.map((file) => {
+        const count = counts.get(file.path) ?? { loaded: 0, rejected: 0 };
+        // A file COPY did not report holds no record (an empty object); any row from it would contradict that.
+        const records = parsed.get(file.path) ?? 0;
+        if (count.loaded + count.rejected !== records) {
+          throw new LoadMismatchError(
+            `Load of ${entity} batch ${batchId}: Snowflake parsed ${records} records in ${file.path}, but ${count.loaded} loaded + ` +
+              `${count.rejected} rejected = ${count.loaded + count.rejected}; rolled back`,
+          );
+        }
+        return { path: file.path, rowsParsed: records, rowsLoaded: count.loaded, rowsRejected: count.rejected };
+      });
+      const sum = (pick: (f: FileLoadResult) => number) => results.reduce((n, f) => n + pick(f), 0);
+      const result: LoadResult = { entity, batchId, files: results, rowsParsed: sum((f) => f.rowsParsed), rowsLoaded: sum((f) => f.rowsLoaded), rowsRejected: sum((f) => f.rowsRejected) };
+      await operations.markSucceeded(
+        this,
+        session,
+        { batchId, task: `load:${entity}`, startedAt, files: files.length, rows: result.rowsLoaded, rejected: result.rowsRejected },
+        new Date(),
+      );
+      return result;
+    });
+  }
+
+  private async validate(session: SqlSession, statements: readonly ReturnType<typeof renderStatement>[], entity: Entity, batchId: BatchId, files: readonly BatchFile[]): Promise<RejectRow[]> {
+    const byRecord = new Map<string, RejectRow>();
+    for (const statement of statements) {
+      for (const row of (await session.run(statement)).rows) {
+        const reported = String(cell(row, 'FILE') ?? '');
+        const file = matchFile(reported, batchId, files);
+        if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: validation reported a file outside the request: ${reported}`);
+        const sourceFile = stageFileName(batchId, file.path);
+        const rowNumber = cell(row, 'ROW_NUMBER');
+        const sourceRow = rowNumber === null || rowNumber === undefined ? null : asNumber(rowNumber, 'ROW_NUMBER');
+        const key = `${sourceFile}\u0000${sourceRow ?? `line ${String(cell(row, 'LINE'))}`}`;
+        if (byRecord.has(key)) continue; // keep each record's first error
+        const column = cell(row, 'COLUMN_NAME');
+        const record = cell(row, 'REJECTED_RECORD');
+        byRecord.set(key, {
+          sourceFile,
+          sourceRow,
+          columnName: column === null || column === undefined ? null : String(column),
+          reason: String(cell(row, 'ERROR') ?? 'rejected'),
+          record: record === null || record === undefined ? null : String(record),
+        });
+      }
+    }
+    const order = new Map(files.map((f, i) => [stageFileName(batchId, f.path), i]));
+    return [...byRecord.values()].sort((a, b) => order.get(a.sourceFile)! - order.get(b.sourceFile)! || (a.sourceRow ?? 0) - (b.sourceRow ?? 0));
+  }
+
+  private readCopyRow(row: Row, entity: Entity, batchId: BatchId, files: readonly BatchFile[], parsed: Map<string, number>): void {
+    const reported = String(cell(row, 'file') ?? '');
+    const status = String(cell(row, 'status') ?? '');
+    const file = matchFile(reported, batchId, files);
+    if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY reported a file outside the request: ${reported || JSON.stringify(row)}`);
+    if (status !== 'LOADED' && status !== 'PARTIALLY_LOADED') {
+      const first = cell(row, 'first_error');
+      throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY ${status} ${file.path}${first ? `: ${String(first)}` : ''}; rolled back`);
+    }
+    parsed.set(file.path, asNumber(cell(row, 'rows_parsed'), 'rows_parsed'));
+  }
+
+  private async abortOnCheckRejects(session: SqlSession, entity: Entity, batchId: BatchId): Promise<void> {
+    const first = (await session.run(renderStatement(common.firstLoadReject, {}, { batch_id: batchId, entity }))).rows[0];
+    if (!first) return;
+    throw new LoadRejectedError(
+      entity,
+      batchId,
+      String(cell(first, 'SOURCE_FILE')),
+      asNumber(cell(first, 'SOURCE_ROW'), 'SOURCE_ROW'),
+      String(cell(first, 'COLUMN_NAME')),
+      String(cell(first, 'REASON')),
+      asNumber(cell(first, 'REJECTED_RECORDS'), 'REJECTED_RECORDS'),
+    );
+  }
+
+  transform(batchId: BatchId): Promise<TransformResult> {
+    return operations.transform(this, batchId);
+  }
+
+  recordTask(audit: TaskAudit): Promise<void> {
+    return operations.recordTask(this, audit);
+  }
+
+  readTasks(batchId: BatchId): Promise<TaskAudit[]> {
+    return operations.readTasks(this, batchId);
+  }
+
+  curatedRows(batchId?: BatchId) {
+    return operations.curatedRows(this, batchId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async withConnection<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    if (this.closed) throw new WarehouseConfigError('The warehouse is closed');
+    const connection = await connect(this.config);
+    try {
+      const session = new SnowflakeSession(connection);
+      await runAll(session, renderStatements(sfSql.session));
+      return await fn(session);
+    } finally {
+      await disconnect(connection);
+    }
+  }
+
+  /** One dedicated connection per transaction: BEGIN, statements, COMMIT (ROLLBACK on any error). */
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.withConnection(async (session) => {
+      await runAll(session, renderStatements(common.begin));
+      try {
+        const result = await fn(session);
+        await runAll(session, renderStatements(common.commit));
+        return result;
+      } catch (error) {
+        await runAll(session, renderStatements(common.rollback)).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  toDate(value: Cell): Date | undefined {
+    if (value === null || value === undefined) return undefined;
+    if (value instanceof Date) return value;
+    const date = new Date(String(value));
+    if (!Number.isFinite(date.getTime())) throw new Error(`Unexpected timestamp ${String(value)}`);
+    return date;
+  }
 }

@@ -1,0 +1,105 @@
+// snowflake-sdk, loaded on first use, one dedicated connection per transaction.
+import type { Connection, ConnectionOptions, SnowflakeError } from 'snowflake-sdk';
+import { WarehouseConfigError, WarehouseError } from '../../errors.js';
+import type { Row, SqlSession } from '../../sql-session.js';
+import type { Statement } from '../../sql-text.js';
+import type { SnowflakeConfig } from './config.js';
+
+type SnowflakeSdk = typeof import('snowflake-sdk');
+let sdkPromise: Promise<SnowflakeSdk> | undefined;
+
+async function loadSdk(): Promise<SnowflakeSdk> {
+  sdkPromise ??= import('snowflake-sdk').then((mod) => {
+    const sdk = ((mod as { default?: SnowflakeSdk }).default ?? mod) as SnowflakeSdk;
+    // The driver logs at INFO to a file in the working directory by default; keep the pipeline quiet.
+    sdk.configure({ logLevel: (process.env.SNOWFLAKE_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR' });
+    return sdk;
+  });
+  return sdkPromise;
+}
+
+/** The driver options for one connection; a token is fetched fresh each time. */
+export async function connectionOptions(config: SnowflakeConfig): Promise<ConnectionOptions> {
+  const options: ConnectionOptions = {
+    account: config.account,
+    username: config.user,
+    authenticator: config.authenticator,
+    database: config.database,
+    schema: config.schema,
+    application: 'batchline',
+    ...(config.warehouse ? { warehouse: config.warehouse } : {}),
+    ...(config.role ? { role: config.role } : {}),
+    ...(config.accessUrl ? { accessUrl: config.accessUrl } : {}),
+  };
+  const credential = config.credential;
+  if (credential.kind === 'key-pair') {
+    return { ...options, privateKeyPath: credential.privateKeyPath, ...(credential.passphrase ? { privateKeyPass: credential.passphrase } : {}) };
+  }
+  if (credential.kind === 'password') return { ...options, password: credential.password };
+  const token = await credential.getToken();
+  if (config.authenticator === 'WORKLOAD_IDENTITY') return { ...options, token, workloadIdentityProvider: 'OIDC' as ConnectionOptions['workloadIdentityProvider'] };
+  return { ...options, token };
+}
+
+export function driverError(error: unknown, context: string): WarehouseError {
+  const e = error as SnowflakeError;
+  const code = e?.code === undefined ? undefined : String(e.code);
+  const sqlState = e?.sqlState === undefined ? undefined : String(e.sqlState);
+  const queryId = (e?.data as { queryId?: string } | undefined)?.queryId;
+  const tags = [code && `code ${code}`, sqlState && `SQL state ${sqlState}`, queryId && `query ${queryId}`].filter(Boolean).join(', ');
+  return new WarehouseError(`Snowflake ${context} failed: ${e?.message ?? String(error)}${tags ? ` (${tags})` : ''}`, {
+    ...(code ? { code } : {}),
+    ...(sqlState ? { sqlState } : {}),
+    ...(queryId ? { queryId } : {}),
+    cause: error,
+  });
+}
+
+/** connect(cb) wrapped: unlike connectAsync(), it rejects when login fails. */
+export async function connect(config: SnowflakeConfig): Promise<Connection> {
+  const sdk = await loadSdk();
+  let options: ConnectionOptions;
+  try {
+    options = await connectionOptions(config);
+  } catch (error) {
+    if (error instanceof WarehouseConfigError) throw error;
+    throw new WarehouseConfigError(`Snowflake credentials: ${(error as Error).message}`);
+  }
+  const connection = sdk.createConnection(options);
+  await new Promise<void>((resolve, reject) => {
+    connection.connect((error) => (error ? reject(driverError(error, `login as ${config.user} to ${config.account}`)) : resolve()));
+  });
+  return connection;
+}
+
+export function disconnect(connection: Connection): Promise<void> {
+  return new Promise((resolve) => connection.destroy(() => resolve()));
+}
+
+export class SnowflakeSession implements SqlSession {
+  constructor(private readonly connection: Connection) {}
+
+  run(statement: Statement): Promise<{ rows: Row[]; rowsChanged?: number }> {
+    return new Promise((resolve, reject) => {
+      this.connection.execute({
+        sqlText: statement.text,
+        binds: statement.binds as never,
+        // Exact decimals and ISO dates as text, never JS floats or local-time Dates.
+        fetchAsString: ['Number', 'Date'],
+        complete: (error, stmt, rows) => {
+          if (error) {
+            reject(driverError(error, `statement "${firstLine(statement.text)}"`));
+            return;
+          }
+          const changed = stmt.getNumUpdatedRows?.();
+          resolve({ rows: (rows ?? []) as Row[], ...(typeof changed === 'number' && changed >= 0 ? { rowsChanged: changed } : {}) });
+        },
+      });
+    });
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 80)}…` : line;
+}

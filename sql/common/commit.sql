@@ -1,0 +1,2 @@
+-- Transaction control, the same on both engines.
+COMMIT;

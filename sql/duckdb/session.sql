@@ -1,0 +1,2 @@
+-- Session settings for each connection: timestamps read back in UTC.
+SET TimeZone = 'UTC';

@@ -1,0 +1,20 @@
+-- Step 2 of load(orders) on Snowflake: exactly the manifest's files (FILES=, at most 1000 per statement),
+-- FORCE = TRUE so a replay reloads them (the batch's rows were deleted first, in the same transaction),
+-- each row stamped with its batch and lineage. Returns one row per file: file, status, rows_parsed,
+-- rows_loaded, error_limit, errors_seen, first_error, first_error_line, first_error_character,
+-- first_error_column_name. {{ON_ERROR}}: ABORT_STATEMENT (policy abort) or CONTINUE (policy quarantine).
+COPY INTO ORDERS_RAW (
+  O_ORDERKEY, O_CUSTKEY, O_ORDERSTATUS, O_TOTALPRICE, O_ORDERDATE,
+  O_ORDERPRIORITY, O_CLERK, O_SHIPPRIORITY, O_COMMENT,
+  BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT
+)
+FROM (
+  SELECT
+    $1, $2, $3, $4, $5, $6, $7, $8, $9,
+    '{{BATCH_ID}}', METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()
+  FROM @ORDERS_STAGE/processing/{{BATCH_ID}}/
+)
+FILES = ({{FILES}})
+FILE_FORMAT = (FORMAT_NAME = 'CSV_FORMAT')
+ON_ERROR = {{ON_ERROR}}
+FORCE = TRUE;
