@@ -158,6 +158,7 @@ class TailingProducer implements Producer {
   /** Stop retrying: shutdown timed out or a flow failed. */
   private abandoned = false;
   private followDone: Promise<void> | undefined;
+  private checkpointDirty = false;
   private wakers: Array<() => void> = [];
 
   constructor(options: ProducerOptions) {
@@ -283,6 +284,11 @@ class TailingProducer implements Producer {
   private async follow(flow: FlowState): Promise<void> {
     while (!this.stopping) {
       await this.discover(flow, false);
+      if (this.checkpointDirty) {
+        // New files (and where they start) are on disk before anything is read from them.
+        this.checkpointDirty = false;
+        await this.persistCheckpoint();
+      }
       let progressed = false;
       for (const file of this.readOrder(flow)) {
         if (this.stopping) break;
@@ -315,7 +321,10 @@ class TailingProducer implements Producer {
     const deadline = Date.now() + this.shutdownTimeout;
     if (!this.flows.some((f) => f.fatal)) {
       const flushes = Promise.all(this.flows.map((flow) => this.flushFlow(flow)));
-      await Promise.race([flushes, this.delay(Math.max(0, deadline - Date.now()))]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+      await Promise.race([flushes, timeout]);
+      clearTimeout(timer);
     }
     await this.settle(deadline);
     for (const flow of this.flows) this.retireFiles(flow);
@@ -513,6 +522,7 @@ class TailingProducer implements Producer {
         closed: false,
       };
       flow.files.set(key, file);
+      this.checkpointDirty = true;
       this.onEvent({ type: 'file-opened', stream: flow.settings.deliveryStream, path: p, offset });
       return file;
     } catch (err) {
@@ -849,11 +859,12 @@ class TailingProducer implements Producer {
   /** A timer; `wakeable` ones end early on wake() (stop, age flush, abandon). */
   private delay(ms: number, wakeable = false): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        if (wakeable) this.wakers = this.wakers.filter((w) => w !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       if (wakeable) this.wakers.push(done);
     });
   }
