@@ -48,6 +48,10 @@ interface FileRowError {
   readonly sqlState: string;
   readonly message: string;
   readonly columnName: string | undefined;
+  /** 'parsing' (the record could not be read) or 'conversion' (a value did not fit its column). */
+  readonly category: 'parsing' | 'conversion';
+  readonly record: string | undefined;
+  readonly byteOffset: number | undefined;
 }
 
 interface StagedFile {
@@ -73,6 +77,21 @@ const COPY_RESULT_COLUMNS = [
   column('first_error_line', 'fixed', { precision: 19 }),
   column('first_error_character', 'fixed', { precision: 19 }),
   column('first_error_column_name', 'text'),
+];
+
+const VALIDATION_COLUMNS = [
+  column('ERROR', 'text'),
+  column('FILE', 'text'),
+  column('LINE', 'fixed', { precision: 19 }),
+  column('CHARACTER', 'fixed', { precision: 19 }),
+  column('BYTE_OFFSET', 'fixed', { precision: 19 }),
+  column('CATEGORY', 'text'),
+  column('CODE', 'fixed', { precision: 19 }),
+  column('SQL_STATE', 'text'),
+  column('COLUMN_NAME', 'text'),
+  column('ROW_NUMBER', 'fixed', { precision: 19 }),
+  column('ROW_START_LINE', 'fixed', { precision: 19 }),
+  column('REJECTED_RECORD', 'text'),
 ];
 
 const CONTINUE_HINT =
@@ -114,6 +133,30 @@ async function describeTable(env: CopyEnvironment, table: QualifiedName): Promis
     maxLength: limits.get(String(name).toUpperCase()),
     position: i + 1,
   }));
+}
+
+/** VALIDATION_MODE's answer: one row per error, files in order. */
+function validationResult(files: readonly StagedFile[]): StatementResult {
+  const rowset: (string | null)[][] = [];
+  for (const file of files) {
+    for (const e of [...file.errors].sort((a, b) => a.rowNumber - b.rowNumber)) {
+      rowset.push([
+        e.message,
+        file.url,
+        String(e.line),
+        String(e.character),
+        e.byteOffset === undefined ? null : String(e.byteOffset),
+        e.category,
+        String(Number(e.code)),
+        e.sqlState,
+        e.columnName ?? null,
+        String(e.rowNumber),
+        String(e.line),
+        e.record ?? null,
+      ]);
+    }
+  }
+  return { statementTypeId: STATEMENT_TYPE.COPY, rowtype: VALIDATION_COLUMNS, rowset };
 }
 
 function statusOf(loaded: number, errors: number, skipped: boolean): string {
@@ -202,13 +245,15 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
         missing: true,
         rowsParsed: 0,
         records: [],
-        errors: [{ rowNumber: 0, line: 0, character: 0, code: '091016', sqlState: '22000', message: `Remote file '${url}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`, columnName: undefined }],
+        errors: [{ rowNumber: 0, line: 0, character: 0, code: '091016', sqlState: '22000', message: `Remote file '${url}' was not found. There are several potential causes. The file might not exist. The required credentials may be missing or invalid.`, columnName: undefined, category: 'parsing', record: undefined, byteOffset: undefined }],
       });
+      if (plan.validationMode) throw new SnowflakeError('091016', '22000', files.at(-1)!.errors[0]!.message);
       continue;
     }
     const contentKey = createHash('md5').update(bytes).digest('hex');
     const previous = env.catalog.loadedFile(plan.table, url);
-    if (!plan.force && previous && previous.contentKey === contentKey) continue; // Snowflake's load metadata: already loaded
+    // Snowflake's load metadata: an unchanged file already loaded is skipped (validation reads every file).
+    if (!plan.force && !plan.validationMode && previous && previous.contentKey === contentKey) continue;
     const parsed = readCsv(decompress(bytes, format, relative), format, plan.projection ? undefined : targets.length);
     files.push({
       index: files.length,
@@ -226,6 +271,9 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
         sqlState: e.sqlState,
         message: e.message,
         columnName: columnLabel(plan.table, e.field !== undefined ? targets[e.field - 1] : undefined, e.field),
+        category: 'parsing' as const,
+        record: e.record,
+        byteOffset: e.byteOffset,
       })),
     });
   }
@@ -240,6 +288,7 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
   const parquet = path.join(env.tmpDir, `copy-${randomUUID()}.parquet`);
   try {
     const loadedPerFile = await evaluate(scratch, plan, format, files, targets, projection, fieldCount, bindValues, parquet);
+    if (plan.validationMode) return { result: validationResult(files), loads: [] };
     if (plan.onError.kind === 'ABORT_STATEMENT') {
       for (const file of files) {
         const first = [...file.errors].sort((a, b) => a.rowNumber - b.rowNumber)[0];
@@ -340,9 +389,9 @@ async function evaluate(
     }
   };
 
-  const rowErrors = new Map<number, FileRowError>();
+  const rowErrors = new Map<number, FileRowError[]>();
   const recordRowError = (id: number, e: FileRowError) => {
-    rowErrors.set(id, e);
+    rowErrors.set(id, [...(rowErrors.get(id) ?? []), e]);
   };
   // Fast path: the whole SELECT at once. Only when it fails, find the bad rows by halving.
   const n = byId.length;
@@ -362,6 +411,7 @@ async function evaluate(
     await search(1, n);
     for (const id of bad) {
       const { record } = byId[id - 1]!;
+      // Every column that fails (validation reports them all; a load names the first).
       for (let j = 0; j < exprs.length; j++) {
         const failure = await attempt(select([exprs[j]!], `"__ID" = ${id}`));
         if (failure === undefined) continue;
@@ -376,12 +426,14 @@ async function evaluate(
           sqlState: mapped.sqlState,
           message: mapped.message.replace(/^SQL execution internal error:\n/, ''),
           columnName: columnLabel(plan.table, targets[j]),
+          category: 'conversion',
+          record: record.raw,
+          byteOffset: record.byteOffset,
         });
-        break;
       }
       if (!rowErrors.has(id)) {
         // Fails as a whole but in no single column: report the row.
-        recordRowError(id, { rowNumber: record.rowNumber, line: record.line, character: 1, code: '100038', sqlState: '22018', message: 'Row could not be converted', columnName: undefined });
+        recordRowError(id, { rowNumber: record.rowNumber, line: record.line, character: 1, code: '100038', sqlState: '22018', message: 'Row could not be converted', columnName: undefined, category: 'conversion', record: record.raw, byteOffset: record.byteOffset });
       }
     }
   }
@@ -406,7 +458,7 @@ async function evaluate(
       const check = checks[k]!;
       const { record } = byId[id - 1]!;
       const value = String(row[1 + checks.length + k] ?? '');
-      rowErrors.set(id, {
+      recordRowError(id, {
         rowNumber: record.rowNumber,
         line: record.line,
         character: 1,
@@ -414,12 +466,16 @@ async function evaluate(
         sqlState: '22000',
         message: check.kind === 'null' ? 'NULL result in a non-nullable column' : `String '${value.length > 40 ? `${value.slice(0, 40)}...` : value}' is too long and would be truncated`,
         columnName: columnLabel(plan.table, targets[check.j]),
+        category: 'conversion',
+        record: record.raw,
+        byteOffset: record.byteOffset,
       });
     }
     await scratch.run(`DELETE FROM "__PROJECTED" WHERE ${checks.map((c) => `(${c.sql})`).join(' OR ')}`);
   }
 
-  for (const [id, e] of rowErrors) byId[id - 1]!.file.errors.push(e);
+  for (const [id, errors] of rowErrors) byId[id - 1]!.file.errors.push(...errors);
+  if (plan.validationMode) return new Map();
   // ON_ERROR per file: which files keep their good rows.
   const dropped = files.filter((f) => f.missing || skipsFile(plan.onError, f.errors.length, f.rowsParsed)).map((f) => f.index);
   if (dropped.length > 0) await scratch.run(`DELETE FROM "__PROJECTED" WHERE "__FILE_IDX" IN (${dropped.join(',')})`);

@@ -11,6 +11,8 @@ export interface StagedRecord {
   readonly line: number;
   readonly fields: readonly (string | null)[];
   readonly raw: string;
+  /** Byte offset of the record's start in the (decompressed) file. */
+  readonly byteOffset: number;
 }
 
 /** A record the parser could not read (bad quoting, invalid UTF-8, wrong field count). */
@@ -23,6 +25,9 @@ export interface RecordError {
   readonly message: string;
   /** Field number (1-based) the error points at, when known. */
   readonly field?: number;
+  /** The record's text, as far as it could be read. */
+  readonly record?: string;
+  readonly byteOffset?: number;
 }
 
 export interface ParsedFile {
@@ -110,13 +115,14 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
       return undefined;
     },
     cast: (value: string, context): ParsedCell => ({ value, quoted: context.quoting }),
-  }) as unknown as { info: { lines: number }; raw: string; record: ParsedCell[] }[];
+  }) as unknown as { info: { lines: number; bytes: number }; raw: string; record: ParsedCell[] }[];
 
   // Records and unparseable records, in file order, so row numbers count both.
   const events = [
     ...skipped.map((skip) => ({ endLine: skip.line, skip, row: undefined })),
     ...rows.map((row) => ({ endLine: row.info.lines, skip: undefined, row })),
   ].sort((a, b) => a.endLine - b.endLine);
+  let previousEnd = 0;
   for (const event of events) {
     rowNumber++;
     if (event.skip) {
@@ -127,18 +133,21 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
         code: '100066',
         sqlState: '22000',
         message: `Found unparseable record: ${event.skip.message.replace(/, value is .*$/, '')}`,
+        record: event.skip.raw,
       });
       continue;
     }
     const row = event.row!;
-    const raw = row.raw.replace(/\r?\n$/, '');
+    const byteOffset = previousEnd;
+    previousEnd = row.info.bytes;
+    const raw = row.raw.replace(/[\r\n]+$/, '');
     const line = row.info.lines - (raw.match(/\n/g)?.length ?? 0);
     let bad: string | undefined;
     for (let l = line; l <= row.info.lines; l++) {
       if (badLines.has(l)) bad = badLines.get(l);
     }
     if (bad !== undefined) {
-      errors.push({ rowNumber, line, character: 1, code: '100069', sqlState: '22P02', message: `Invalid UTF8 detected in string '${bad}'` });
+      errors.push({ rowNumber, line, character: 1, code: '100069', sqlState: '22P02', message: `Invalid UTF8 detected in string '${bad}'`, record: raw, byteOffset });
       continue;
     }
     const cells = row.record;
@@ -152,6 +161,8 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
         sqlState: '22000',
         message: `Number of columns in file (${cells.length}) does not match that of the corresponding table (${expectedFields}), use file format option error_on_column_count_mismatch=false to ignore this error`,
         field: Math.min(cells.length, expectedFields) + 1,
+        record: raw,
+        byteOffset,
       });
       continue;
     }
@@ -167,6 +178,8 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
           sqlState: '0A000',
           message: `Unsupported feature 'ESCAPE_UNENCLOSED_FIELD = '${format.escapeUnenclosedField}' with that character inside an unenclosed field'; set ESCAPE_UNENCLOSED_FIELD = NONE or enclose the field`,
           field: k + 1,
+          record: raw,
+          byteOffset,
         };
       }
       if (!cell.quoted && cell.value === '' && format.emptyFieldAsNull) fields.push(null);
@@ -177,7 +190,7 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
       errors.push(escapeError);
       continue;
     }
-    records.push({ rowNumber, line, fields, raw });
+    records.push({ rowNumber, line, fields, raw, byteOffset });
   }
   errors.sort((a, b) => a.rowNumber - b.rowNumber);
   return { records, errors, rowsParsed: rowNumber };

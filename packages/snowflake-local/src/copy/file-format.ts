@@ -40,9 +40,10 @@ export const DEFAULT_CSV_FORMAT: CsvFormat = {
 /** Options accepted only at their default value, because nothing else is emulated. */
 const ONLY_DEFAULT: Record<string, string[]> = {
   ENCODING: ['UTF8', 'UTF-8'],
-  DATE_FORMAT: ['AUTO'],
-  TIME_FORMAT: ['AUTO'],
-  TIMESTAMP_FORMAT: ['AUTO'],
+  // ISO forms are what DuckDB's casts read; any other format model is not emulated.
+  DATE_FORMAT: ['AUTO', 'YYYY-MM-DD'],
+  TIME_FORMAT: ['AUTO', 'HH24:MI:SS'],
+  TIMESTAMP_FORMAT: ['AUTO', 'YYYY-MM-DD HH24:MI:SS'],
   BINARY_FORMAT: ['HEX'],
   PARSE_HEADER: ['FALSE'],
   MULTI_LINE: ['TRUE'],

@@ -40,6 +40,8 @@ export interface CopyPlan {
   readonly returnFailedOnly: boolean;
   /** Bind numbers the projection reads, as for a query. */
   readonly binds: readonly number[];
+  /** VALIDATION_MODE: report the files' errors instead of loading. */
+  readonly validationMode: 'RETURN_ERRORS' | 'RETURN_ALL_ERRORS' | undefined;
 }
 
 const IGNORED_AT_DEFAULT: Record<string, string> = {
@@ -141,6 +143,7 @@ export function parseCopy(c: Cursor, options: TranslateOptions): CopyPlan {
   let onError: OnError = { kind: 'ABORT_STATEMENT' };
   let force = false;
   let returnFailedOnly = false;
+  let validationMode: CopyPlan['validationMode'];
   for (const [name, value] of opts) {
     switch (name) {
       case 'FILES':
@@ -165,8 +168,13 @@ export function parseCopy(c: Cursor, options: TranslateOptions): CopyPlan {
       case 'RETURN_FAILED_ONLY':
         returnFailedOnly = optionBoolean(value, name)!;
         break;
-      case 'VALIDATION_MODE':
-        throw projection ? compilationError('VALIDATION_MODE does not support COPY statements that transform data.', '001002', '42601') : unsupported('VALIDATION_MODE');
+      case 'VALIDATION_MODE': {
+        if (projection) throw compilationError('VALIDATION_MODE does not support COPY statements that transform data.', '001002', '42601');
+        const mode = optionText(value, name)!.toUpperCase();
+        if (mode !== 'RETURN_ERRORS' && mode !== 'RETURN_ALL_ERRORS') throw unsupported(`VALIDATION_MODE = ${mode}`);
+        validationMode = mode;
+        break;
+      }
       default: {
         const expected = IGNORED_AT_DEFAULT[name];
         if (expected === undefined) throw unsupported(`COPY option ${name}`);
@@ -189,6 +197,7 @@ export function parseCopy(c: Cursor, options: TranslateOptions): CopyPlan {
     force,
     returnFailedOnly,
     binds: translator.binds,
+    validationMode,
   };
 }
 

@@ -1,0 +1,52 @@
+// The repository's own Snowflake SQL (sql/), rendered for tests the way its README documents the placeholders.
+import database from '../../../sql/snowflake/setup/database.sql';
+import fileFormat from '../../../sql/snowflake/setup/file-format.sql';
+import stages from '../../../sql/snowflake/setup/stages.sql';
+import storageIntegration from '../../../sql/snowflake/setup/storage-integration.sql';
+import tables from '../../../sql/snowflake/setup/tables.sql';
+import loadOrders from '../../../sql/snowflake/load-orders.sql';
+import loadCustomers from '../../../sql/snowflake/load-customers.sql';
+import validateOrders from '../../../sql/snowflake/validate-orders.sql';
+import session from '../../../sql/snowflake/session.sql';
+
+export const BUCKET_ROOT = 's3://batchline-test/firehose/';
+/** Not a credential: an ARN-shaped name the local integration records. */
+export const ROLE_ARN = 'arn:aws:iam::123456789012:role/batchline-snowflake-local';
+
+export function render(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{\s*([A-Z0-9_]+)\s*\}\}/g, (_m, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`no value for {{${name}}}`);
+    return v;
+  });
+}
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/** The setup files in the order sql/README.md gives, as multi-statement texts. */
+export function setupTexts(): string[] {
+  const values = {
+    DATABASE: 'RETAIL_DB',
+    SCHEMA: 'RETAIL_SCHEMA',
+    STORAGE_INTEGRATION: 'S3_INTEGRATION_PRO',
+    STORAGE_AWS_ROLE_ARN: quote(ROLE_ARN),
+    STORAGE_ALLOWED_LOCATION: quote(BUCKET_ROOT),
+    ORDERS_STAGE_URL: quote(`${BUCKET_ROOT}orders/`),
+    CUSTOMERS_STAGE_URL: quote(`${BUCKET_ROOT}customers/`),
+  };
+  return [database, storageIntegration, fileFormat, stages, tables].map((t) => render(t, values));
+}
+
+export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT'): string {
+  return render(loadOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError });
+}
+
+export function loadCustomersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT'): string {
+  return render(loadCustomers, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError });
+}
+
+export function validateOrdersText(batchId: string, files: string[]): string {
+  return render(validateOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', ') });
+}
+
+export const sessionText = session;
