@@ -125,54 +125,72 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   const say = options.onLine ?? (() => undefined);
   const dataset = demoDataset(scale);
   const store = openObjectStore(pathToFileURL(paths.bucket).href);
-  const lifecycle = createBatchLifecycle(store);
   const warehouse = options.warehouse ?? `duckdb://${paths.warehouseFile}`;
   const batchIds = demoBatchIds();
   const parts = [dataset.batch1, dataset.batch2];
   const batches: DemoResult['batches'][number][] = [];
 
   for (const [i, batchId] of batchIds.entries()) {
-    const part = parts[i]!;
-    const partDir = path.join(paths.input, `batch-${i + 1}`);
-    const files = { orders: path.join(partDir, 'orders.csv'), customers: path.join(partDir, 'customers.csv') };
-    const wroteOrders = await writeOnce(files.orders, toCsv('orders', part.orders, { header: true }));
-    const wroteCustomers = await writeOnce(files.customers, toCsv('customers', part.customers, { header: true }));
-    if (wroteOrders || wroteCustomers) {
-      say(`wrote ${part.orders.length.toLocaleString('en-US')} orders and ${part.customers.length.toLocaleString('en-US')} customers to ${partDir}`);
-    }
-
-    // The producer tails the CSV files into Firehose-shaped objects under each entity's landing/ prefix.
-    const sink = createLandingSink({
-      store,
-      prefixes: { orders: lifecycle.landingPrefix('orders'), customers: lifecycle.landingPrefix('customers') },
-      bufferSizeBytes: options.landingObjectBytes ?? 1024 * 1024,
-    });
-    const producer = createProducer({
-      flows: [
-        { filePattern: files.orders, deliveryStream: 'orders', skipHeaderLines: 1, initialPosition: 'START_OF_FILE' },
-        { filePattern: files.customers, deliveryStream: 'customers', skipHeaderLines: 1, initialPosition: 'START_OF_FILE' },
-      ],
-      sink,
-      checkpointFile: path.join(paths.producerState, `batch-${i + 1}.checkpoint.json`),
-    });
-    let produced: ProducerMetrics;
-    try {
-      produced = await producer.drain();
-    } finally {
-      await sink.close();
-    }
-    say(
-      produced.recordsSent > 0
-        ? `produced ${produced.recordsSent.toLocaleString('en-US')} records into ${store.location} (landing/)`
-        : `producer: batch ${i + 1} input already sent (checkpoint), nothing new`,
-    );
-
+    const produced = await produceDemoPart({ paths, part: parts[i]!, index: i + 1, landingObjectBytes: options.landingObjectBytes, say });
     say(`running batch ${batchId}`);
     const report = await runBatch({ store, warehouse, batchId, onEvent: progressPrinter((line) => say(`  ${line}`)) });
     batches.push({ batchId, produced, report });
     if (report.status !== 'succeeded') break;
   }
   return { batches, paths, store: store.location, warehouse, dataset };
+}
+
+/**
+ * Write one demo part as CSV files (once) and stream them with the producer (drain mode) into
+ * Firehose-shaped objects under each entity's landing/ prefix. The checkpoint makes a repeat send nothing.
+ */
+export async function produceDemoPart(input: {
+  paths: DemoPaths;
+  part: DemoPart;
+  index: number;
+  landingObjectBytes?: number | undefined;
+  say?: (line: string) => void;
+}): Promise<ProducerMetrics> {
+  const { paths, part, index } = input;
+  const say = input.say ?? (() => undefined);
+  const store = openObjectStore(pathToFileURL(paths.bucket).href);
+  const lifecycle = createBatchLifecycle(store);
+  const partDir = path.join(paths.input, `batch-${index}`);
+  const files = { orders: path.join(partDir, 'orders.csv'), customers: path.join(partDir, 'customers.csv') };
+  const wroteOrders = await writeOnce(files.orders, toCsv('orders', part.orders, { header: true }));
+  const wroteCustomers = await writeOnce(files.customers, toCsv('customers', part.customers, { header: true }));
+  if (wroteOrders || wroteCustomers) {
+    say(`wrote ${part.orders.length.toLocaleString('en-US')} orders and ${part.customers.length.toLocaleString('en-US')} customers to ${partDir}`);
+  }
+  const sink = createLandingSink({
+    store,
+    prefixes: { orders: lifecycle.landingPrefix('orders'), customers: lifecycle.landingPrefix('customers') },
+    bufferSizeBytes: input.landingObjectBytes ?? 1024 * 1024,
+  });
+  const producer = createProducer({
+    flows: (['orders', 'customers'] as const).map((entity) => ({
+      filePattern: files[entity],
+      deliveryStream: entity,
+      skipHeaderLines: 1,
+      initialPosition: 'START_OF_FILE' as const,
+      // Small landing objects need small Firehose records too (a record never spans objects).
+      ...(input.landingObjectBytes ? { aggregatedRecordSizeBytes: Math.min(1_000_000, Math.max(1024, Math.floor(input.landingObjectBytes / 4))) } : {}),
+    })),
+    sink,
+    checkpointFile: path.join(paths.producerState, `batch-${index}.checkpoint.json`),
+  });
+  let produced: ProducerMetrics;
+  try {
+    produced = await producer.drain();
+  } finally {
+    await sink.close();
+  }
+  say(
+    produced.recordsSent > 0
+      ? `produced ${produced.recordsSent.toLocaleString('en-US')} records into ${store.location} (landing/)`
+      : `producer: batch ${index} input already sent (checkpoint), nothing new`,
+  );
+  return produced;
 }
 
 /** The demo summary for humans: one line per batch, the story of the second batch, where the data lives. */

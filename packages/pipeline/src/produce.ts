@@ -1,5 +1,6 @@
-// `batchline produce` hands its arguments to kinesis-producer's own CLI.
-export async function runProducerCli(argv: string[]): Promise<number> {
-  void argv;
-  throw new Error('produce: waiting for @batchline/kinesis-producer to export its CLI entry');
+import { runProducerCli as producerCli } from '@batchline/kinesis-producer';
+
+/** `batchline produce ...` is kinesis-producer's own CLI (`batchline-producer`), arguments passed as given. */
+export function runProducerCli(argv: string[]): Promise<number> {
+  return producerCli(argv);
 }
