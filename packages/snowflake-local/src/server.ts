@@ -74,6 +74,8 @@ export interface SnowflakeLocal {
   /** Statements executed (including each child of a multi-statement request). */
   statements(): readonly ExecutedStatement[];
   logins(): readonly LoginRecord[];
+  /** Session tokens renewed with the master token (after a 390112). */
+  tokenRenewals(): number;
   /** Open sessions (logged in and not deleted). */
   sessionCount(): number;
   /**
@@ -91,7 +93,6 @@ interface QueryEntry {
   readonly requestId: string;
   readonly session: LocalSession;
   readonly sqlText: string;
-  attempts: number;
   executions: number;
   status: QueryRecord['status'];
   error?: SnowflakeError;
@@ -230,9 +231,12 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
   const expiredTokens = new Map<string, LocalSession>();
   const allSessions = new Set<LocalSession>();
   const queries: QueryEntry[] = [];
+  /** HTTP requests per session/requestId, counted on arrival (also those a fault turned away). */
+  const attempts = new Map<string, number>();
   const byQueryId = new Map<string, { body: Promise<ResponseBody>; done: boolean }>();
   const loginLog: LoginRecord[] = [];
   let nextSessionId = 1;
+  let renewals = 0;
   const sockets = new Set<Socket>();
 
   const newToken = (kind: string) => `${kind}-${randomBytes(24).toString('base64url')}`;
@@ -393,10 +397,11 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const session = auth as LocalSession;
     const sqlText = body.sqlText ?? '';
     const requestId = url.searchParams.get('requestId') ?? randomUUID();
+    const attemptKey = `${session.id}/${requestId}`;
+    attempts.set(attemptKey, (attempts.get(attemptKey) ?? 0) + 1);
     const existing = session.requests.get(requestId);
     if (existing) {
       // A retry of a request we already accepted: never run it again.
-      existing.attempts++;
       const before = applyFault(faults.take('query', 'before', sqlText), session);
       if (before) return before;
       const answer = await answerWhenReady(existing.queryId, existing.body, () => existing.done);
@@ -418,7 +423,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const bodyPromise = new Promise<ResponseBody>((resolve) => {
       settle = resolve;
     });
-    const entry: QueryEntry = { queryId, requestId, session, sqlText, attempts: 1, executions: 0, status: 'running', body: bodyPromise, done: false };
+    const entry: QueryEntry = { queryId, requestId, session, sqlText, executions: 0, status: 'running', body: bodyPromise, done: false };
     session.requests.set(requestId, entry);
     queries.push(entry);
     const tracked = { body: bodyPromise, done: false };
@@ -476,6 +481,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       const session = master ? sessionsByMaster.get(master) : undefined;
       if (!session) return gsError('390114', 'Master token has expired. Please login again.');
       if (body.requestType !== 'RENEW') return gsError('390100', `Unsupported token request type ${body.requestType}`);
+      renewals++;
       sessionsByToken.delete(session.token);
       expiredTokens.set(session.token, session);
       session.token = newToken('session');
@@ -568,13 +574,14 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
         requestId: q.requestId,
         sessionId: q.session.id,
         sqlText: q.sqlText,
-        attempts: q.attempts,
+        attempts: attempts.get(`${q.session.id}/${q.requestId}`) ?? 1,
         executions: q.executions,
         status: q.status,
         ...(q.error ? { errorCode: q.error.code, sqlState: q.error.sqlState } : {}),
       })),
     statements: () => engine.executed,
     logins: () => loginLog,
+    tokenRenewals: () => renewals,
     sessionCount: () => allSessions.size,
     sql: async (sqlText, where = {}) => {
       const session = await inspect();
