@@ -94,8 +94,8 @@ describe('statements through the driver', () => {
     await wh.readTasks(BATCH);
     expect(server.queries.map((q) => q.sqlText.split('\n')[0])).toEqual([
       "ALTER SESSION SET TIMEZONE = 'UTC'",
-      `ALTER SESSION SET TIMESTAMP_OUTPUT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3TZH:TZM'`,
-      `ALTER SESSION SET TIMESTAMP_LTZ_OUTPUT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3TZH:TZM'`,
+      `ALTER SESSION SET TIMESTAMP_OUTPUT_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF3TZH:TZM'`,
+      `ALTER SESSION SET TIMESTAMP_LTZ_OUTPUT_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF3TZH:TZM'`,
       'BEGIN TRANSACTION',
       'SELECT',
       'COMMIT',
