@@ -12,6 +12,7 @@ import { type CustomerRow, type OrderRow, generateSampleData, toCsv } from './sa
 import { progressPrinter } from './progress.js';
 import { type RunReport, formatDuration, renderReport } from './report.js';
 import { runBatch } from './run-batch.js';
+import type { Warehouse } from '@batchline/snowflake-loader';
 
 /**
  * The demo's clock is pinned: its two batches are the two cron slots after this
@@ -111,8 +112,10 @@ export interface DemoOptions {
   readonly scale?: number;
   /** Base directory; the demo uses `<dir>/scale-<scale>/`. Default `.batchline/demo`. */
   readonly dir?: string;
-  /** Default: a DuckDB file in the demo directory. */
-  readonly warehouse?: string;
+  /** A URL or an open Warehouse (the caller sets it up and closes it). Default: a DuckDB file in the demo directory. */
+  readonly warehouse?: string | Warehouse;
+  /** How to name an open Warehouse in the summary. */
+  readonly warehouseLabel?: string;
   /** Size at which the landing sink writes an object (Firehose's buffering hint). Default 1 MiB, Firehose's minimum. */
   readonly landingObjectBytes?: number;
   readonly onLine?: (line: string) => void;
@@ -126,6 +129,7 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   const dataset = demoDataset(scale);
   const store = openObjectStore(pathToFileURL(paths.bucket).href);
   const warehouse = options.warehouse ?? `duckdb://${paths.warehouseFile}`;
+  const warehouseLabel = typeof warehouse === 'string' ? warehouse : (options.warehouseLabel ?? warehouse.engine);
   const batchIds = demoBatchIds();
   const parts = [dataset.batch1, dataset.batch2];
   const batches: DemoResult['batches'][number][] = [];
@@ -137,7 +141,7 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     batches.push({ batchId, produced, report });
     if (report.status !== 'succeeded') break;
   }
-  return { batches, paths, store: store.location, warehouse, dataset };
+  return { batches, paths, store: store.location, warehouse: warehouseLabel, dataset };
 }
 
 /**
@@ -232,8 +236,12 @@ export function renderDemo(result: DemoResult): string {
     `  warehouse          ${result.warehouse}  (ORDERS_RAW, CUSTOMERS_RAW, ORDER_CUSTOMER_DATE_PRICE, BATCH_AUDIT)`,
     `  producer state     ${result.paths.producerState}`,
     '',
-    `Look around: npx batchline status --store ${result.store} --warehouse ${result.warehouse}`,
-    'Running the demo again is safe: both batches are found done and nothing is sent twice.',
+    ...(result.warehouse.startsWith('duckdb://')
+      ? [
+          `Look around: npx batchline status --store ${result.store} --warehouse ${result.warehouse}`,
+          'Running the demo again is safe: both batches are found done and nothing is sent twice.',
+        ]
+      : []),
   );
   return lines.join('\n');
 }

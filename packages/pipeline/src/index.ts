@@ -17,7 +17,7 @@ export {
   parseConfig,
 } from './config.js';
 export { type BatchStatusRow, type PipelineStatus, pipelineStatus, renderStatus } from './status.js';
-export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset } from './demo.js';
+export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
 export { type BatchLease, acquireLease, leaseKey } from './lease.js';
 export {
   type TaskFigures,

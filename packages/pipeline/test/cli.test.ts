@@ -40,7 +40,9 @@ describe('batchline CLI', () => {
 
   describe.concurrent('bad --batch values are rejected before any I/O', () => {
     const values = ["2026'; DROP TABLE x; --", '../x', '', '20261126T0315 ', '20261301T0000', '20261126T0315/../../etc'];
-    it.each(values.flatMap((v) => ['run', 'replay', 'status', 'plan'].map((cmd) => [cmd, v] as const)))('%s --batch %j', async (cmd, value) => {
+    // Every value on `run`; the other commands share the same parser, checked with two values each.
+    const cases = [...values.map((v) => ['run', v] as const), ...['replay', 'status', 'plan'].flatMap((cmd) => [[cmd, values[0]!] as const, [cmd, values[1]!] as const])];
+    it.each(cases)('%s --batch %j', async (cmd, value) => {
       const root = path.join(dir, 'untouched');
       const bucket = path.join(root, 'bucket');
       const duck = path.join(root, 'w.duckdb');
