@@ -114,8 +114,7 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
       skipped.push({ line: Number((err as { lines?: number } | undefined)?.lines ?? 0), raw: raw ?? '', message: err?.message ?? 'unparseable record' });
       return undefined;
     },
-    cast: (value: string, context): ParsedCell => ({ value, quoted: context.quoting }),
-  }) as unknown as { info: { lines: number; bytes: number }; raw: string; record: ParsedCell[] }[];
+  }) as unknown as { info: { lines: number; bytes: number }; raw: string; record: string[] }[];
 
   // Records and unparseable records, in file order, so row numbers count both.
   const events = [
@@ -150,7 +149,12 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
       errors.push({ rowNumber, line, character: 1, code: '100069', sqlState: '22P02', message: `Invalid UTF8 detected in string '${bad}'`, record: raw, byteOffset });
       continue;
     }
-    const cells = row.record;
+    // Whether a field was enclosed matters only for an empty value or a NULL_IF string, so the raw record
+    // is scanned only then (csv-parse's per-field cast context is an order of magnitude slower).
+    const values = row.record;
+    const needsQuoting = format.enclosedBy !== undefined && values.some((v) => v === '' || format.nullIf.includes(v) || (format.escapeUnenclosedField !== undefined && v.includes(format.escapeUnenclosedField)));
+    const enclosed = needsQuoting ? enclosedFields(raw, format) : undefined;
+    const cells: ParsedCell[] = values.map((value, k) => ({ value, quoted: enclosed?.[k] ?? false }));
     // A blank line is one empty field; Snowflake reads it as a record unless SKIP_BLANK_LINES.
     if (expectedFields !== undefined && format.errorOnColumnCountMismatch && cells.length !== expectedFields) {
       errors.push({
@@ -194,6 +198,28 @@ export function readCsv(bytes: Buffer, format: CsvFormat, expectedFields: number
   }
   errors.sort((a, b) => a.rowNumber - b.rowNumber);
   return { records, errors, rowsParsed: rowNumber };
+}
+
+/** For each field of a raw record: was it enclosed in the quote character? */
+export function enclosedFields(raw: string, format: Pick<CsvFormat, 'fieldDelimiter' | 'enclosedBy' | 'trimSpace'>): boolean[] {
+  const result: boolean[] = [];
+  let atFieldStart = true;
+  let quoted = false;
+  for (let i = 0; i <= raw.length; i++) {
+    const ch = raw[i];
+    if (atFieldStart) {
+      if (format.trimSpace && (ch === ' ' || ch === '\t')) continue;
+      result.push(ch !== undefined && ch === format.enclosedBy);
+      atFieldStart = false;
+    }
+    if (ch === undefined) break;
+    if (format.enclosedBy !== undefined && ch === format.enclosedBy) quoted = !quoted;
+    else if (!quoted && raw.startsWith(format.fieldDelimiter, i)) {
+      atFieldStart = true;
+      i += format.fieldDelimiter.length - 1;
+    }
+  }
+  return result;
 }
 
 /** 1-based character position where field `index` (0-based) starts in a raw record. */

@@ -90,13 +90,22 @@ export class SnowflakeEngine {
     return new SnowflakeEngine(instance, utility, dir, options);
   }
 
+  private utilityQueue: Promise<unknown> = Promise.resolve();
+
+  /** The utility connection serves every session: one query at a time. */
+  private catalogQuery(sql: string, values: DuckDBValue[]): Promise<unknown[][]> {
+    const run = this.utilityQueue.then(async () => (await this.utility.runAndReadAll(sql, values)).getRows());
+    this.utilityQueue = run.catch(() => undefined);
+    return run;
+  }
+
   async databaseExists(name: string): Promise<boolean> {
-    const rows = (await this.utility.runAndReadAll('SELECT 1 FROM duckdb_databases() WHERE database_name = $1', [name])).getRows();
+    const rows = await this.catalogQuery('SELECT 1 FROM duckdb_databases() WHERE database_name = $1', [name]);
     return rows.length > 0 && name !== NO_DATABASE;
   }
 
   async schemaExists(database: string, schema: string): Promise<boolean> {
-    const rows = (await this.utility.runAndReadAll('SELECT 1 FROM duckdb_schemas() WHERE database_name = $1 AND schema_name = $2', [database, schema])).getRows();
+    const rows = await this.catalogQuery('SELECT 1 FROM duckdb_schemas() WHERE database_name = $1 AND schema_name = $2', [database, schema]);
     return rows.length > 0;
   }
 
@@ -128,6 +137,7 @@ export class SnowflakeEngine {
 
   async close(): Promise<void> {
     for (const s of [...this.sessions]) await s.close();
+    await this.utilityQueue;
     this.utility.closeSync();
     this.instance.closeSync();
     await rm(this.tmpDir, { recursive: true, force: true });
