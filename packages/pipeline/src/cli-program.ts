@@ -117,7 +117,7 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
     } catch (err) {
       if (err instanceof BatchInProgressError && flags.wait) {
         io.stderr(`${err.message}; waiting for it to finish (--wait)\n`);
-        await sleep(5000);
+        await sleep(2000);
         continue;
       }
       throw err;

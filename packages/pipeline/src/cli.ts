@@ -3,8 +3,6 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASK_NAMES, type TaskName } from './config.js';
 import { runCli } from './cli-program.js';
-import { runDemo } from './demo.js';
-import { runProducerCli } from './produce.js';
 import type { HookPoint } from './run-batch.js';
 
 /**
@@ -59,8 +57,9 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
-  produce: runProducerCli,
-  demo: runDemo,
+  // Loaded on demand: the producer brings the Firehose SDK, which `run` never needs.
+  produce: async (argv) => (await import('./produce.js')).runProducerCli(argv),
+  demo: async (options, io) => (await import('./demo.js')).runDemo(options, io),
   ...(hook ? { hook } : {}),
 });
 process.exitCode = code;

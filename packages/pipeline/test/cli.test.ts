@@ -156,10 +156,19 @@ describe('batchline CLI', () => {
     const second = await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root });
     expect(second.code).toBe(75);
     expect(second.stderr).toMatch(/^batch 20260101T0000 is in progress: held by .+:\d+:/m);
+    // With --wait, a third run waits for the first instead of giving up.
+    const waiting = startCli(['run', '--batch', '20260101T0000', '--wait', '--json', ...ws.flags], { cwd: ws.root });
+    while (!waiting.stderrSoFar().includes('waiting for it to finish (--wait)')) {
+      if (waiting.child.exitCode !== null) throw new Error(`waiting run ended early: ${(await waiting.done).stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
     await writeFile(gate, 'go');
     const result = await first.done;
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('batch 20260101T0000: succeeded');
+    const waited = await waiting.done;
+    expect(waited.code).toBe(0);
+    expect((JSON.parse(waited.stdout) as RunReport).tasks.map((t) => t.state)).toEqual(Array(7).fill('skipped'));
     // Once it is done, the batch is free again.
     expect((await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root })).code).toBe(0);
   });
