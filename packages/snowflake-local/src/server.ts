@@ -64,6 +64,11 @@ export interface SnowflakeLocal {
   readonly account: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * `snowflake://<account>/<database>/<schema>?accessUrl=...` for @batchline/snowflake-loader's
+   * `openWarehouse`: its Snowflake adapter then talks to this server. Defaults: RETAIL_DB / RETAIL_SCHEMA.
+   */
+  warehouseUrl(options?: { database?: string; schema?: string; warehouse?: string; role?: string }): string;
   /** Arms a fault; it fires on the next matching request(s). */
   injectFault(rule: FaultRule): FaultHandle;
   clearFaults(): void;
@@ -563,6 +568,13 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     account,
     host: '127.0.0.1',
     port,
+    warehouseUrl: (o = {}) => {
+      const query = new URLSearchParams();
+      if (o.warehouse) query.set('warehouse', o.warehouse);
+      if (o.role) query.set('role', o.role);
+      query.set('accessUrl', `http://127.0.0.1:${port}`);
+      return `snowflake://${encodeURIComponent(account)}/${encodeURIComponent(o.database ?? 'RETAIL_DB')}/${encodeURIComponent(o.schema ?? 'RETAIL_SCHEMA')}?${query.toString()}`;
+    },
     injectFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     expireSessionTokens: () => {

@@ -134,6 +134,12 @@ describe('dialect translation', () => {
     expect((await failure(client.exec("INSERT INTO TESTDB.S1.K VALUES (NULL, 'x')"))).code).toBe('100072');
   });
 
+  it('names unaliased result columns after their text, upper-cased, as Snowflake does', async () => {
+    expect(await client.exec('select count(*), sum(id), max(NAME) AS LAST, id FROM TESTDB.S1.A WHERE ID = 1 GROUP BY ID')).toEqual([
+      { 'COUNT(*)': 1, 'SUM(ID)': 1, LAST: 'a', ID: 1 },
+    ]);
+  });
+
   it('reports the session database and schema, and resolves unqualified names in them', async () => {
     await client.exec('USE SCHEMA TESTDB.S1');
     expect(await client.exec('SELECT CURRENT_DATABASE() AS D, CURRENT_SCHEMA() AS S')).toEqual([{ D: 'TESTDB', S: 'S1' }]);

@@ -168,8 +168,7 @@ beforeAll(async () => {
     stageUrls: { [STAGE_URL]: 'firehose/' },
     users: { BATCHLINE_SVC: { publicKey } },
   });
-  const url = `snowflake://${server.account}/RETAIL_DB/RETAIL_SCHEMA?warehouse=LOAD_WH&accessUrl=${encodeURIComponent(server.accessUrl)}`;
-  snowflake = await openWarehouse(url, {
+  snowflake = await openWarehouse(server.warehouseUrl({ warehouse: 'LOAD_WH' }), {
     snowflake: { stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN },
     env: { SNOWFLAKE_USER: 'batchline_svc', SNOWFLAKE_PRIVATE_KEY_PATH: keyPath },
   });

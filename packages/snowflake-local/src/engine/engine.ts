@@ -156,6 +156,8 @@ export class Session {
   private pendingForgets: QualifiedName[] = [];
   private duckUse: string | undefined;
   private closed = false;
+  /** The request's SQL text: token offsets point into it (for Snowflake-style column names). */
+  private source = '';
 
   constructor(
     private readonly engine: SnowflakeEngine,
@@ -174,6 +176,7 @@ export class Session {
    * MULTI_STATEMENT_COUNT allows (the results are the children's).
    */
   async executeText(sqlText: string, bindings: Bindings | undefined, statementCount: number): Promise<StatementResult[]> {
+    this.source = sqlText;
     const statements = splitStatements(tokenize(sqlText));
     if (statements.length === 0) throw compilationError('Empty SQL statement.', '000900', '42000');
     if (statementCount !== 0 && statements.length !== statementCount) {
@@ -196,7 +199,7 @@ export class Session {
     const sqlText = tokens.map((t) => t.text).join('').trim();
     let kind: Plan['kind'] | 'unplanned' = 'unplanned';
     try {
-      const { plan } = planStatement(tokens, { session: this.facts, bindOffset });
+      const { plan } = planStatement(tokens, { session: this.facts, bindOffset }, this.source);
       kind = plan.kind;
       if (this.transactionAborted && plan.kind !== 'rollback' && plan.kind !== 'commit') throw this.abortedError();
       const result = await this.run(plan, bindings);

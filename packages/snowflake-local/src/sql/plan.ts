@@ -64,7 +64,7 @@ export function resolveName(name: ObjectName, facts: TranslateOptions['session']
 }
 
 /** Plans one statement (significant tokens of it). */
-export function planStatement(all: readonly Token[], options: TranslateOptions): { plan: Plan; translator?: Translator } {
+export function planStatement(all: readonly Token[], options: TranslateOptions, source?: string): { plan: Plan; translator?: Translator } {
   const tokens = significant(all);
   const c = new Cursor(tokens);
   const first = c.peek();
@@ -74,7 +74,7 @@ export function planStatement(all: readonly Token[], options: TranslateOptions):
   switch (verb) {
     case 'SELECT':
     case 'WITH':
-      return query('SELECT', tokens, options);
+      return query('SELECT', tokens, options, source);
     case 'INSERT': {
       if (isWord(tokens[1], 'OVERWRITE')) throw unsupported('INSERT OVERWRITE');
       if (isWord(tokens[1], 'ALL') || isWord(tokens[1], 'FIRST')) throw unsupported('multi-table INSERT');
@@ -138,9 +138,58 @@ function expectEnd(c: Cursor): void {
   if (!c.done) throw compilationError(`syntax error: unexpected ${describe(c.peek())}`);
 }
 
-function query(verb: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'MERGE', tokens: Token[], options: TranslateOptions) {
+/** Where a top-level select list ends. */
+const SELECT_LIST_END = new Set(['FROM', 'WHERE', 'GROUP', 'HAVING', 'QUALIFY', 'ORDER', 'LIMIT', 'OFFSET', 'FETCH', 'UNION', 'EXCEPT', 'MINUS', 'INTERSECT', 'WINDOW', 'INTO']);
+const NOT_AN_ALIAS = new Set(['END', 'NULL', 'TRUE', 'FALSE', 'DISTINCT', 'ALL']);
+
+/**
+ * Snowflake names an unaliased result column after the expression's text, upper-cased
+ * (`count(*)` -> `COUNT(*)`); DuckDB would say `count_star()`. The outermost select list gets
+ * explicit aliases so callers read the names Snowflake would give.
+ */
+export function nameResultColumns(tokens: readonly Token[], source: string): Token[] {
+  let depth = 0;
+  let start = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    if (isOp(tokens[i], '(')) depth++;
+    else if (isOp(tokens[i], ')')) depth--;
+    else if (depth === 0 && isWord(tokens[i], 'SELECT')) {
+      start = i + 1;
+      break;
+    }
+  }
+  if (start < 0) return [...tokens];
+  while (isWord(tokens[start], 'DISTINCT') || isWord(tokens[start], 'ALL')) start++;
+  let end = start;
+  depth = 0;
+  for (; end < tokens.length; end++) {
+    const t = tokens[end]!;
+    if (isOp(t, '(')) depth++;
+    else if (isOp(t, ')')) depth--;
+    if (depth === 0 && t.kind === 'ident' && SELECT_LIST_END.has(t.value)) break;
+  }
+  const items = splitTopLevel(tokens.slice(start, end));
+  const out: Token[] = [...tokens.slice(0, start)];
+  items.forEach((item, k) => {
+    if (k > 0) out.push({ kind: 'op', text: ',', value: ',', offset: -1 });
+    out.push(...item);
+    const n = item.length;
+    const last = item[n - 1];
+    const before = item[n - 2];
+    const simpleColumn = item.every((t) => t.kind === 'ident' || t.kind === 'qident' || isOp(t, '.') || isOp(t, '*'));
+    const aliased = n >= 2 && (isWord(before, 'AS') || ((last?.kind === 'ident' || last?.kind === 'qident') && !NOT_AN_ALIAS.has(last.value) && !isOp(before, '.') && !isOp(before, '::') && before?.kind !== 'string' && !(before?.kind === 'ident' && ['EXCLUDE', 'REPLACE', 'RENAME'].includes(before.value))));
+    if (n === 0 || simpleColumn || aliased || item.some((t) => isWord(t, 'EXCLUDE') || isWord(t, 'REPLACE') || isWord(t, 'ILIKE'))) return;
+    const first = item[0]!;
+    const text = source.slice(first.offset, last!.offset + last!.text.length).toUpperCase();
+    out.push({ kind: 'ident', text: 'AS', value: 'AS', offset: -1 }, { kind: 'qident', text: sqlIdent(text), value: text, offset: -1 });
+  });
+  out.push(...tokens.slice(end));
+  return out;
+}
+
+function query(verb: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'MERGE', tokens: Token[], options: TranslateOptions, source?: string) {
   const translator = new Translator(options);
-  let sql = translator.tokens(tokens);
+  let sql = translator.tokens(verb === 'SELECT' && source !== undefined ? nameResultColumns(tokens, source) : tokens);
   let target: QualifiedName | undefined;
   if (verb === 'UPDATE' || verb === 'DELETE' || verb === 'MERGE') {
     const c = new Cursor(tokens);
