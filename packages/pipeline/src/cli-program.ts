@@ -178,6 +178,8 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       const lifecycle = createBatchLifecycle(store, { root: config.root });
       const warehouse = await openWarehouse(config.warehouse, { ...warehouseOptions(io), files: store });
       try {
+        // An embedded warehouse that never ran has no tables yet; Snowflake is set up by `batchline setup`.
+        if (warehouse.engine === 'duckdb') await warehouse.setup();
         const status = await pipelineStatus(lifecycle, warehouse, { ...(flags.batch ? { batchId: flags.batch } : {}), limit: flags.limit });
         if (flags.json) io.stdout(`${JSON.stringify(status)}\n`);
         else io.stdout(`${renderStatus(status, flags.batch !== undefined)}\n`);

@@ -77,6 +77,21 @@ describe('batchline CLI', () => {
     expect(r2.stderr).toContain('expected <task>:<before|during|after>');
   });
 
+  it('status shows files waiting in landing and, per batch, the task states', async () => {
+    const ws = await workspace('status');
+    const fresh = await runCli(['status', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).toMatch(/orders\s+│ 1\s+│/);
+    expect(fresh.stdout).toMatch(/20260101T0000 │ unknown batch/);
+    expect((await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root })).code).toBe(0);
+    const after = await runCli(['status', '--json', ...ws.flags], { cwd: ws.root });
+    const status = JSON.parse(after.stdout) as { landing: Record<string, { files: number }>; batches: { batchId: string; state: string; tasks: Record<string, string> }[] };
+    expect(status.landing['orders']!.files).toBe(0);
+    expect(status.batches).toHaveLength(1);
+    expect(status.batches[0]).toMatchObject({ batchId: '20260101T0000', state: 'done' });
+    expect(Object.values(status.batches[0]!.tasks)).toEqual(Array(7).fill('succeeded'));
+  });
+
   it('run --json prints one machine-readable report on stdout, progress on stderr', async () => {
     const ws = await workspace('json');
     const r = await runCli(['run', '--batch', '20260101T0000', '--json', ...ws.flags], { cwd: ws.root });
