@@ -4,7 +4,11 @@ import type { Readable } from 'node:stream';
 
 export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
 
-/** The record-sink port: one outcome per record, in request order. */
+/**
+ * The record-sink port: one outcome per record, in request order. The record
+ * buffers belong to the caller again once the returned promise settles (the
+ * producer reuses them): a sink that keeps data longer copies it.
+ */
 export interface RecordSink {
   putRecordBatch(stream: string, records: readonly Uint8Array[]): Promise<PutOutcome[]>;
   close(): Promise<void>;
@@ -104,7 +108,7 @@ export interface ProducerOptions {
   readonly checkpointFile: string;
   /** Where records over the record limit go (default `<checkpointFile>.dead-letter.csv`). */
   readonly deadLetterFile?: string;
-  /** Concurrent putRecordBatch calls per flow (default 4); reading pauses when all are busy. */
+  /** Concurrent putRecordBatch calls per flow (default 2); reading pauses when all are busy. */
   readonly maxInFlightCalls?: number;
   /** Backoff after failed records: full jitter between 0 and min(max, base * 2^attempt). */
   readonly retryBaseDelayMillis?: number;

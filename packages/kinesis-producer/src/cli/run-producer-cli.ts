@@ -96,7 +96,7 @@ function program(): Command {
     .option('--landing-interval-ms <ms>', 'landing buffer age that triggers a write (default 300000)', int('--landing-interval-ms', 0, 900_000))
     .option('--drain', 'read every file to its current end, deliver, checkpoint and exit (no following)')
     .option('--include-partial', 'with --drain: also send a last record that lacks its newline')
-    .option('--max-in-flight <n>', 'concurrent calls per flow (default 4)', int('--max-in-flight', 1, 64))
+    .option('--max-in-flight <n>', 'concurrent calls per flow (default 2)', int('--max-in-flight', 1, 64))
     .option('--metrics-interval <ms>', 'print counters to stderr this often; 0 = never (default 10000)', int('--metrics-interval', 0, 3_600_000))
     .option('--ignore-unsupported', 'run although agent.json has options this producer does not support (they are still listed)')
     .option('-v, --verbose', 'also print file openings and retries')

@@ -49,6 +49,8 @@ export class ProducerError extends Error {
 /** A Firehose record ready to send, and what its acknowledgement unlocks. */
 interface OutRecord {
   readonly data: Buffer;
+  /** The pooled buffer under `data`, returned once the record's call settled. */
+  readonly pooled: Buffer | undefined;
   /** CSV records inside. */
   readonly lines: number;
   readonly tracker: AckTracker;
@@ -76,15 +78,33 @@ interface TailedFile {
   closed: boolean;
 }
 
-/** CSV records being packed into one Firehose record. */
+/** CSV records being packed into one Firehose record, copied into a pooled buffer. */
 interface Aggregate {
   readonly file: TailedFile;
   readonly tracker: AckTracker;
   readonly range: PendingRange;
   readonly cap: number;
-  readonly parts: Buffer[];
+  readonly buffer: Buffer;
   bytes: number;
   lines: number;
+}
+
+/**
+ * Reuses the aggregate buffers (up to 1,000 KiB each) once their call settled, so a
+ * long run does not leave a trail of large garbage buffers behind (RSS stays flat).
+ */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(
+    readonly size: number,
+    private readonly keep: number,
+  ) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);
+  }
 }
 
 interface FlowState {
@@ -97,6 +117,9 @@ interface FlowState {
   /** Full calls waiting for a free slot. */
   ready: OutRecord[][];
   readonly inFlight: Set<Promise<void>>;
+  readonly pool: BufferPool;
+  /** Reused for every read: pieces are copied out before the next read. */
+  readonly readBuffer: Buffer;
   ageTimer: NodeJS.Timeout | undefined;
   ageDue: boolean;
   /** First discovery done: END_OF_FILE applies only to files present then. */
@@ -186,6 +209,8 @@ class TailingProducer implements Producer {
       aggregate: undefined,
       ready: [],
       inFlight: new Set(),
+      pool: new BufferPool(Math.max(1, s.aggregatedRecordSizeBytes), 64),
+      readBuffer: Buffer.allocUnsafeSlow(READ_CHUNK_BYTES),
       ageTimer: undefined,
       ageDue: false,
       discovered: false,
@@ -194,7 +219,7 @@ class TailingProducer implements Producer {
     this.checkpoints = new CheckpointStore(path.resolve(options.checkpointFile));
     this.checkpoints.source(() => this.snapshot());
     this.deadLetters = new DeadLetterFile(path.resolve(options.deadLetterFile ?? `${options.checkpointFile}.dead-letter.csv`));
-    this.maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 4);
+    this.maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 2);
     this.retryBase = positiveInteger('retryBaseDelayMillis', options.retryBaseDelayMillis, 100);
     this.retryMax = positiveInteger('retryMaxDelayMillis', options.retryMaxDelayMillis, 10_000);
     this.shutdownTimeout = positiveInteger('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 30_000, 0);
@@ -573,7 +598,7 @@ class TailingProducer implements Producer {
         want = Math.min(READ_CHUNK_BYTES, size - file.readOffset, limit - readTotal);
         if (want <= 0) break;
       }
-      const chunk = Buffer.allocUnsafe(want);
+      const chunk = flow.readBuffer;
       const { bytesRead } = await file.handle.read(chunk, 0, want, file.readOffset);
       if (bytesRead === 0) break;
       file.readOffset += bytesRead;
@@ -640,11 +665,13 @@ class TailingProducer implements Producer {
       }
       const room = s.callBytes - flow.batchBytes;
       const cap = Math.max(data.length, Math.min(s.aggregatedRecordSizeBytes, room));
-      agg = { file, tracker: file.tracker, range: file.tracker.add(end), cap, parts: [], bytes: 0, lines: 0 };
+      // A record bigger than the aggregate size (or no aggregation) gets a buffer of its own.
+      const buffer = s.aggregatedRecordSizeBytes > 0 && cap <= flow.pool.size ? flow.pool.take() : Buffer.allocUnsafe(cap);
+      agg = { file, tracker: file.tracker, range: file.tracker.add(end), cap, buffer, bytes: 0, lines: 0 };
       flow.aggregate = agg;
       this.armAgeTimer(flow);
     }
-    agg.parts.push(data);
+    data.copy(agg.buffer, agg.bytes);
     agg.bytes += data.length;
     agg.lines++;
     agg.range.end = end;
@@ -667,7 +694,7 @@ class TailingProducer implements Producer {
       });
     }
     file.deadRange.end = piece.end;
-    this.deadLetters.write(piece.data);
+    this.deadLetters.write(Buffer.from(piece.data)); // copied: the read buffer is reused
     if (!piece.final) return;
     const range = file.deadRange;
     const tracker = file.tracker;
@@ -688,12 +715,13 @@ class TailingProducer implements Producer {
     const agg = flow.aggregate;
     if (!agg) return;
     flow.aggregate = undefined;
-    const data = agg.parts.length === 1 ? Buffer.from(agg.parts[0]!) : Buffer.concat(agg.parts, agg.bytes);
+    const data = agg.buffer.subarray(0, agg.bytes);
+    const pooled = flow.settings.aggregatedRecordSizeBytes > 0 && agg.buffer.length === flow.pool.size ? agg.buffer : undefined;
     const s = flow.settings;
     if (flow.batch.length > 0 && (flow.batch.length >= s.callRecords || flow.batchBytes + data.length > s.callBytes)) {
       this.batchReady(flow);
     }
-    flow.batch.push({ data, lines: agg.lines, tracker: agg.tracker, range: agg.range });
+    flow.batch.push({ data, pooled, lines: agg.lines, tracker: agg.tracker, range: agg.range });
     flow.batchBytes += data.length;
     if (flow.batch.length >= s.callRecords || flow.batchBytes >= s.callBytes) this.batchReady(flow);
   }
@@ -754,6 +782,14 @@ class TailingProducer implements Producer {
    * records sent twice are at most what the in-flight slots held.
    */
   private async deliver(flow: FlowState, records: OutRecord[]): Promise<void> {
+    try {
+      await this.deliverAndCheckpoint(flow, records);
+    } finally {
+      for (const r of records) if (r.pooled) flow.pool.give(r.pooled);
+    }
+  }
+
+  private async deliverAndCheckpoint(flow: FlowState, records: OutRecord[]): Promise<void> {
     const stream = flow.settings.deliveryStream;
     let pending = records;
     let attempt = 0;

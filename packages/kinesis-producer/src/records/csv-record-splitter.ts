@@ -49,7 +49,10 @@ export class CsvRecordSplitter {
     return this.carryBytes;
   }
 
-  /** Feed the next bytes of the file; returns the pieces they complete, in file order. */
+  /**
+   * Feed the next bytes of the file; returns the pieces they complete, in file order.
+   * Pieces may point into `chunk`: use them before the chunk is overwritten.
+   */
   push(chunk: Buffer): SplitPiece[] {
     const out: SplitPiece[] = [];
     this.scan(chunk, out);
@@ -119,7 +122,8 @@ export class CsvRecordSplitter {
       return;
     }
     if (pos < n) {
-      this.carry.push(chunk.subarray(pos));
+      // Copied: the caller reuses its read buffer once the pieces are handled.
+      this.carry.push(Buffer.from(chunk.subarray(pos)));
       this.carryBytes += n - pos;
       if (this.carryBytes > this.maxRecordBytes) this.overflow(out);
     }

@@ -121,7 +121,8 @@ export class CheckpointStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    await syncDirectory(dir);
+    // No directory fsync: the file's own fsync keeps it whole, and a rename lost to a
+    // power cut only brings back the previous checkpoint (records sent again, never lost).
   }
 }
 
