@@ -5,7 +5,7 @@
 //
 //   npm run build && npx tsx bench/snowflake-local.ts          (scale 0.02: 30k orders, 3k customers)
 //   BENCH_SCALE=0.1 BENCH_ROUNDS=3 npx tsx bench/snowflake-local.ts
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
