@@ -1,6 +1,6 @@
 -- Rules the CSV types cannot express: keys present, status one of F/O/P, price and date present.
 -- A breaking row moves from ORDERS_RAW to LOAD_REJECTS with its reason (the loader aborts instead
--- when the policy is abort).
+-- when the policy is abort). The DELETE runs only when the INSERT set rows aside.
 INSERT INTO LOAD_REJECTS (BATCH_ID, ENTITY, SOURCE_FILE, SOURCE_ROW, COLUMN_NAME, REASON, RECORD, REJECTED_AT)
 SELECT
   BATCH_ID,

@@ -1,21 +1,28 @@
 -- The figures transform(batchId) reports and records in BATCH_AUDIT. Read inside the transform's transaction.
--- DUPLICATE_ORDERS: order lines of this batch whose O_ORDERKEY appeared earlier (an earlier batch, or
--- earlier in this batch's files). PENDING_ORPHANS: fulfilled orders up to this batch still without a customer.
+-- DUPLICATE_ORDERS: fulfilled order lines of this batch that are not their order's first fulfilled line (the
+-- order was already delivered, in an earlier batch or earlier in this batch's files): the batch's fulfilled
+-- lines minus the orders whose first fulfilled line is in this batch (ledger outcomes counted and orphan).
+-- PENDING_ORPHANS: fulfilled orders up to this batch still waiting for their customer.
+WITH ledger AS (
+  SELECT
+    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'counted' THEN 1 ELSE 0 END) AS COUNTED_ORDERS,
+    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'late' THEN 1 ELSE 0 END) AS LATE_ORDERS,
+    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'orphan' THEN 1 ELSE 0 END) AS ORPHAN_ORDERS,
+    SUM(CASE WHEN OUTCOME = 'orphan' THEN 1 WHEN OUTCOME = 'late' THEN -1 ELSE 0 END) AS PENDING_ORPHANS
+  FROM ORDER_LEDGER
+  WHERE BATCH_ID <= '{{BATCH_ID}}'
+),
+fulfilled_lines AS (
+  SELECT COUNT(*) AS LINE_COUNT
+  FROM ORDERS_RAW
+  WHERE BATCH_ID = '{{BATCH_ID}}' AND O_ORDERSTATUS = 'F'
+)
 SELECT
   (SELECT COUNT(*) FROM ORDER_CUSTOMER_DATE_PRICE WHERE BATCH_ID = '{{BATCH_ID}}') AS CURATED_ROWS,
-  (SELECT COUNT(*) FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'counted') AS COUNTED_ORDERS,
-  (SELECT COUNT(*) FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'late') AS LATE_ORDERS,
-  (SELECT COUNT(*) FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'orphan') AS ORPHAN_ORDERS,
-  (SELECT COUNT(*) FROM ORDER_LEDGER WHERE BATCH_ID <= '{{BATCH_ID}}' AND OUTCOME = 'orphan')
-    - (SELECT COUNT(*) FROM ORDER_LEDGER WHERE BATCH_ID <= '{{BATCH_ID}}' AND OUTCOME = 'late') AS PENDING_ORPHANS,
-  (SELECT COUNT(*) FROM ORDERS_RAW WHERE BATCH_ID = '{{BATCH_ID}}')
-    - (
-      SELECT COUNT(*) FROM (
-        SELECT O_ORDERKEY
-        FROM ORDERS_RAW
-        WHERE BATCH_ID <= '{{BATCH_ID}}'
-          AND O_ORDERKEY IN (SELECT O_ORDERKEY FROM ORDERS_RAW WHERE BATCH_ID = '{{BATCH_ID}}')
-        GROUP BY O_ORDERKEY
-        HAVING MIN(BATCH_ID) = '{{BATCH_ID}}'
-      ) first_seen
-    ) AS DUPLICATE_ORDERS;
+  COALESCE(ledger.COUNTED_ORDERS, 0) AS COUNTED_ORDERS,
+  COALESCE(ledger.LATE_ORDERS, 0) AS LATE_ORDERS,
+  COALESCE(ledger.ORPHAN_ORDERS, 0) AS ORPHAN_ORDERS,
+  COALESCE(ledger.PENDING_ORPHANS, 0) AS PENDING_ORPHANS,
+  fulfilled_lines.LINE_COUNT - COALESCE(ledger.COUNTED_ORDERS, 0) - COALESCE(ledger.ORPHAN_ORDERS, 0) AS DUPLICATE_ORDERS
+FROM ledger
+CROSS JOIN fulfilled_lines;

@@ -1,13 +1,13 @@
--- Load one landing object into CUSTOMERS_RAW (DuckDB). See load-orders.sql.
+-- Load a batch's landing objects into CUSTOMERS_RAW (DuckDB), in one parallel scan. See load-orders.sql.
 INSERT INTO CUSTOMERS_RAW (
   C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
   BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT
 )
 SELECT
   C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
-  :batch_id, :source_file, ROW_NUMBER() OVER (), :loaded_at
+  :batch_id, :source_files[CAST(file_index AS BIGINT) + 1], ROW_NUMBER() OVER (), :loaded_at
 FROM read_csv(
-  :path,
+  :paths,
   columns = {
     'C_CUSTKEY': 'BIGINT', 'C_NAME': 'VARCHAR', 'C_ADDRESS': 'VARCHAR', 'C_NATIONKEY': 'BIGINT',
     'C_PHONE': 'VARCHAR', 'C_ACCTBAL': 'DECIMAL(12,2)', 'C_MKTSEGMENT': 'VARCHAR', 'C_COMMENT': 'VARCHAR'

@@ -1,13 +1,13 @@
--- After a scan that rejected records, loaded rows were numbered 1..n among loaded records only.
--- The k-th loaded record's position in the file is k plus the number of rejected records before it:
--- with rejected positions r_1 < r_2 < ..., reject i precedes loaded record k exactly when r_i - i < k.
+-- After a scan, SOURCE_ROW counts loaded records across all the scan's files (:source_files). Make it each
+-- record's position among its own file's loaded records: subtract the file's first number, then add 1.
 UPDATE {{RAW_TABLE}}
-SET SOURCE_ROW = SOURCE_ROW + (
-  SELECT COUNT(*)
-  FROM (
-    SELECT line - ROW_NUMBER() OVER (ORDER BY line) AS LOADED_BEFORE
-    FROM (SELECT DISTINCT line FROM BATCHLINE_REJECTS) rejected
-  ) gaps
-  WHERE gaps.LOADED_BEFORE < {{RAW_TABLE}}.SOURCE_ROW
-)
-WHERE BATCH_ID = :batch_id AND SOURCE_FILE = :source_file;
+SET SOURCE_ROW = {{RAW_TABLE}}.SOURCE_ROW - first_row.FIRST_ROW + 1
+FROM (
+  SELECT SOURCE_FILE, MIN(SOURCE_ROW) AS FIRST_ROW
+  FROM {{RAW_TABLE}}
+  WHERE BATCH_ID = :batch_id AND list_contains(:source_files, SOURCE_FILE)
+  GROUP BY SOURCE_FILE
+) first_row
+WHERE {{RAW_TABLE}}.BATCH_ID = :batch_id
+  AND {{RAW_TABLE}}.SOURCE_FILE = first_row.SOURCE_FILE
+  AND first_row.FIRST_ROW > 1;

@@ -3,8 +3,20 @@ import { assertBatchId, type BatchId } from '@batchline/batch-id';
 import { auditBinds, auditFromRow } from './audit.js';
 import { common } from './sql-files.js';
 import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
-import { inlineBatchId, renderStatement, renderStatements } from './sql-text.js';
+import { inlineBatchId, renderStatement, renderStatements, type Statement } from './sql-text.js';
 import type { CuratedRow, TaskAudit, TransformResult } from './warehouse-contract.js';
+
+/**
+ * check-<entity>.sql: the INSERT sets breaking rows aside in LOAD_REJECTS, the DELETE removes them from the
+ * raw table; the DELETE (another scan) is skipped when nothing was set aside.
+ */
+export async function runChecks(session: SqlSession, statements: readonly Statement[]): Promise<void> {
+  const [setAside, remove] = statements;
+  if (!setAside || !remove || statements.length !== 2) throw new Error('check-*.sql must hold an INSERT and a DELETE');
+  const { rowsChanged } = await session.run(setAside);
+  if (rowsChanged === 0) return;
+  await session.run(remove);
+}
 
 /** Upsert a task row inside an open transaction; returns false when a newer attempt is already stored. */
 export async function writeTask(session: SqlSession, audit: TaskAudit, now: Date): Promise<boolean> {

@@ -36,6 +36,8 @@ import duckdbLoadCustomers from '../../../sql/duckdb/load-customers.sql';
 import duckdbLoadOrders from '../../../sql/duckdb/load-orders.sql';
 import duckdbQuarantineRejects from '../../../sql/duckdb/quarantine-rejects.sql';
 import duckdbFirstReject from '../../../sql/duckdb/first-reject.sql';
+import duckdbRenumberAfterRejects from '../../../sql/duckdb/renumber-after-rejects.sql';
+import duckdbCountRejects from '../../../sql/duckdb/count-rejects.sql';
 import duckdbRenumberRows from '../../../sql/duckdb/renumber-rows.sql';
 import duckdbSetup from '../../../sql/duckdb/setup.sql';
 import type { Entity } from './warehouse-contract.js';
@@ -68,6 +70,8 @@ export const duckdb = {
   firstReject: duckdbFirstReject,
   quarantineRejects: duckdbQuarantineRejects,
   renumberRows: duckdbRenumberRows,
+  renumberAfterRejects: duckdbRenumberAfterRejects,
+  countRejects: duckdbCountRejects,
   clearRejects: duckdbClearRejects,
 };
 

@@ -8,7 +8,8 @@
  */
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
 
-export type BindValue = string | number | null;
+/** A bound value; a list of strings binds as a DuckDB list (VARCHAR[]). */
+export type BindValue = string | number | null | readonly string[];
 
 /** One executable statement: text with `?` markers and its positional binds. */
 export interface Statement {

@@ -57,7 +57,10 @@ export interface TransformResult {
   readonly curatedRows: number;
   /** Fulfilled orders counted in this batch (after de-duplication), including late ones. */
   readonly fulfilledOrders: number;
-  /** Order lines of this batch skipped because the order was already seen (in this or an earlier batch). */
+  /**
+   * Fulfilled order lines of this batch skipped because the order was already delivered (in an earlier batch,
+   * or earlier in this batch's files): at-least-once redeliveries.
+   */
   readonly duplicateOrders: number;
   /** Fulfilled orders that arrived in this batch with a customer unknown so far. */
   readonly orphanOrders: number;

@@ -36,18 +36,15 @@ const before = (a: Pos, b: Pos) =>
 export function expectedForBatch(batches: ModelBatch[], batchId: string) {
   const upTo = batches.filter((b) => b.id <= batchId);
   const firstF = new Map<number, { line: OrderLine; pos: Pos }>();
-  const firstAny = new Map<number, Pos>();
-  let linesInBatch = 0;
+  let fulfilledLinesInBatch = 0;
   const arrival = new Map<number, string>();
   const latest = new Map<number, { line: CustomerLine; pos: Pos }>();
   for (const b of upTo) {
     for (const f of b.orders) {
       f.lines.forEach((line, i) => {
         const pos = { batch: b.id, file: `processing/${b.id}/${f.path}`, row: i + 1 };
-        if (b.id === batchId) linesInBatch++;
-        const any = firstAny.get(line.key);
-        if (!any || before(pos, any)) firstAny.set(line.key, pos);
         if (line.status !== 'F') return;
+        if (b.id === batchId) fulfilledLinesInBatch++;
         const cur = firstF.get(line.key);
         if (!cur || before(pos, cur.pos)) firstF.set(line.key, { line, pos });
       });
@@ -81,7 +78,7 @@ export function expectedForBatch(batches: ModelBatch[], batchId: string) {
       sums.set(k, s);
     }
   }
-  const newKeys = [...firstAny.values()].filter((p) => p.batch === batchId).length;
+  const firstFulfilledHere = [...firstF.values()].filter((f) => f.pos.batch === batchId).length;
   const rows: ExpectedCurated[] = [...sums.values()]
     .map((s) => ({
       customerName: latest.get(s.cust)!.line.name,
@@ -91,7 +88,7 @@ export function expectedForBatch(batches: ModelBatch[], batchId: string) {
       customerKey: String(s.cust),
     }))
     .sort((a, b) => Number(a.customerKey) - Number(b.customerKey) || a.orderDate.localeCompare(b.orderDate));
-  return { rows, counted, late, orphans, duplicates: linesInBatch - newKeys };
+  return { rows, counted, late, orphans, duplicates: fulfilledLinesInBatch - firstFulfilledHere };
 }
 
 export function centsText(cents: number): string {

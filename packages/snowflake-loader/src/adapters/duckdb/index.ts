@@ -46,10 +46,10 @@ export function duckdbLocation(url: string): string {
 
 export async function openDuckDbWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const location = duckdbLocation(url);
-  const { DuckDBInstance: Instance } = await loadDuckDB();
+  const duck = await loadDuckDB();
   if (location !== ':memory:') await mkdir(path.dirname(path.resolve(location)), { recursive: true });
-  const instance = await Instance.create(location);
-  return new DuckDbWarehouse(instance, options);
+  const instance = await duck.DuckDBInstance.create(location);
+  return new DuckDbWarehouse(duck, instance, options);
 }
 
 class DuckDbWarehouse implements Warehouse, SqlEngine {
@@ -57,6 +57,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
   private closed = false;
 
   constructor(
+    private readonly duck: DuckDBModule,
     private readonly instance: DuckDBInstance,
     private readonly options: OpenWarehouseOptions,
   ) {}
@@ -73,54 +74,55 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
       return await this.transaction(async (session) => {
         const loadedAt = new Date().toISOString();
         await runAll(session, renderStatements(byEntity[entity].clearBatch, {}, { batch_id: batchId }));
-        const scanned = new Map<string, number>();
-        for (const { file, localPath, compression } of local.files) {
-          const sourceFile = stageFileName(batchId, file.path);
-          const binds = { batch_id: batchId, source_file: sourceFile, loaded_at: loadedAt, path: localPath, compression };
-          const inserted = await session.run(renderStatement(duckSql.load[entity], {}, binds));
-          const first = (await session.run(renderStatement(duckSql.firstReject))).rows[0];
-          const rejected = first ? asNumber(first.REJECTED_RECORDS, 'REJECTED_RECORDS') : 0;
-          if (first && onError === 'abort') {
+        let scanned = 0;
+        // One parallel scan per compression kind (normally one): a scan takes a single compression setting.
+        const kinds = [...new Set(local.files.map((f) => f.compression))];
+        for (const compression of kinds) {
+          const group = local.files.filter((f) => f.compression === compression);
+          const paths = group.map((f) => f.localPath);
+          const sourceFiles = group.map((f) => stageFileName(batchId, f.file.path));
+          const scan = { batch_id: batchId, source_files: sourceFiles, paths, loaded_at: loadedAt, compression };
+          const inserted = await session.run(renderStatement(duckSql.load[entity], {}, scan));
+          const rejected = asNumber((await session.run(renderStatement(duckSql.countRejects))).rows[0]?.REJECTED_RECORDS, 'REJECTED_RECORDS');
+          scanned += (inserted.rowsChanged ?? 0) + rejected;
+          if (rejected > 0 && onError === 'abort') {
+            const first = (await session.run(renderStatement(duckSql.firstReject, {}, { paths }))).rows[0]!;
             throw new LoadRejectedError(
               entity,
               batchId,
-              sourceFile,
+              sourceFiles[paths.indexOf(String(first.LOCAL_PATH))] ?? String(first.LOCAL_PATH),
               asNumber(first.SOURCE_ROW, 'SOURCE_ROW'),
               first.COLUMN_NAME === null ? undefined : String(first.COLUMN_NAME),
               explainReject(String(first.REASON), first.RECORD, entity),
-              rejected,
+              asNumber(first.REJECTED_RECORDS, 'REJECTED_RECORDS'),
             );
           }
-          if (first) {
-            const fileBinds = { batch_id: batchId, source_file: sourceFile };
-            const table = inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW');
-            await runAll(session, renderStatements(duckSql.renumberRows, { RAW_TABLE: table }, fileBinds));
-            await runAll(
-              session,
-              renderStatements(duckSql.quarantineRejects, {}, { ...fileBinds, entity, rejected_at: loadedAt }),
-            );
+          const table = { RAW_TABLE: inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW') };
+          await runAll(session, renderStatements(duckSql.renumberRows, table, { batch_id: batchId, source_files: sourceFiles }));
+          if (rejected > 0) {
+            const files = { batch_id: batchId, source_files: sourceFiles, paths };
+            await runAll(session, renderStatements(duckSql.renumberAfterRejects, table, files));
+            await runAll(session, renderStatements(duckSql.quarantineRejects, {}, { ...files, entity, rejected_at: loadedAt }));
           }
           await runAll(session, renderStatements(duckSql.clearRejects));
-          scanned.set(sourceFile, (inserted.rowsChanged ?? 0) + rejected);
         }
-        await runAll(session, renderStatements(byEntity[entity].check, {}, { batch_id: batchId, rejected_at: loadedAt }));
-        const counts = await this.countsByFile(session, entity, batchId);
+        await operations.runChecks(session, renderStatements(byEntity[entity].check, {}, { batch_id: batchId, rejected_at: loadedAt }));
         if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
-        const results: FileLoadResult[] = files.map((file) => {
-          const sourceFile = stageFileName(batchId, file.path);
-          const count = counts.get(sourceFile) ?? { loaded: 0, rejected: 0 };
-          const parsed = scanned.get(sourceFile) ?? 0;
-          if (count.loaded + count.rejected !== parsed) {
-            throw new LoadMismatchError(
-              `Load of ${entity} batch ${batchId}: ${sourceFile} had ${parsed} records, but ${count.loaded} loaded + ` +
-                `${count.rejected} rejected = ${count.loaded + count.rejected}; rolled back`,
-            );
-          }
-          return { path: file.path, rowsParsed: parsed, rowsLoaded: count.loaded, rowsRejected: count.rejected };
-        });
-        const extra = [...counts.keys()].filter((name) => !scanned.has(name));
+        const counts = await this.countsByFile(session, entity, batchId);
+        const requested = new Set(files.map((file) => stageFileName(batchId, file.path)));
+        const extra = [...counts.keys()].filter((name) => !requested.has(name));
         if (extra.length > 0) {
           throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: rows from files outside the request: ${extra.join(', ')}`);
+        }
+        const results: FileLoadResult[] = files.map((file) => {
+          const count = counts.get(stageFileName(batchId, file.path)) ?? { loaded: 0, rejected: 0 };
+          return { path: file.path, rowsParsed: count.loaded + count.rejected, rowsLoaded: count.loaded, rowsRejected: count.rejected };
+        });
+        const accounted = results.reduce((n, f) => n + f.rowsParsed, 0);
+        if (accounted !== scanned) {
+          throw new LoadMismatchError(
+            `Load of ${entity} batch ${batchId}: the scan read ${scanned} records, but ${accounted} are loaded or rejected; rolled back`,
+          );
         }
         const result = summarize(entity, batchId, results);
         await operations.markSucceeded(
@@ -189,7 +191,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
     if (this.closed) throw new WarehouseConfigError('The warehouse is closed');
     const connection = await this.instance.connect();
     try {
-      const session = new DuckDbSession(connection);
+      const session = new DuckDbSession(connection, this.duck);
       await runAll(session, renderStatements(duckSql.session));
       await runAll(session, renderStatements(common.begin));
       try {
@@ -217,11 +219,15 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
 }
 
 class DuckDbSession implements SqlSession {
-  constructor(private readonly connection: DuckDBConnection) {}
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly duck: DuckDBModule,
+  ) {}
 
   async run(statement: Statement): Promise<{ rows: Row[]; rowsChanged?: number }> {
     try {
-      const reader = await this.connection.runAndReadAll(statement.text, statement.binds as DuckDBValue[]);
+      const values = statement.binds.map((v): DuckDBValue => (Array.isArray(v) ? this.duck.listValue(v) : (v as DuckDBValue)));
+      const reader = await this.connection.runAndReadAll(statement.text, values);
       return { rows: reader.getRowObjectsJson() as Row[], rowsChanged: reader.rowsChanged };
     } catch (error) {
       throw new WarehouseError(`DuckDB: ${(error as Error).message}`, { cause: error });

@@ -71,7 +71,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
           await runAll(session, plan.dropRejected);
         }
       }
-      await runAll(session, plan.check);
+      await operations.runChecks(session, plan.check);
       if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
 
       const counts = new Map<string, { loaded: number; rejected: number }>();
