@@ -134,6 +134,23 @@ describe('dialect translation', () => {
     expect((await failure(client.exec("INSERT INTO TESTDB.S1.K VALUES (NULL, 'x')"))).code).toBe('100072');
   });
 
+  it('MERGE reports inserted, updated and deleted rows separately', async () => {
+    await client.exec('CREATE OR REPLACE TABLE TESTDB.S1.M (ID NUMBER(38,0), V VARCHAR)');
+    await client.exec("INSERT INTO TESTDB.S1.M VALUES (1, 'old'), (2, 'old'), (3, 'gone')");
+    const counts = await client.exec(`
+      MERGE INTO TESTDB.S1.M t
+      USING (SELECT 1 AS ID, 'new' AS V UNION ALL SELECT 3, 'drop' UNION ALL SELECT 4, 'added') s ON t.ID = s.ID
+      WHEN MATCHED AND s.V = 'drop' THEN DELETE
+      WHEN MATCHED THEN UPDATE SET V = s.V
+      WHEN NOT MATCHED THEN INSERT (ID, V) VALUES (s.ID, s.V)`);
+    expect(counts).toEqual([{ 'number of rows inserted': 1, 'number of rows updated': 1, 'number of rows deleted': 1 }]);
+    expect(await client.exec('SELECT ID, V FROM TESTDB.S1.M ORDER BY ID')).toEqual([
+      { ID: 1, V: 'new' },
+      { ID: 2, V: 'old' },
+      { ID: 4, V: 'added' },
+    ]);
+  });
+
   it('names unaliased result columns after their text, upper-cased, as Snowflake does', async () => {
     expect(await client.exec('select count(*), sum(id), max(NAME) AS LAST, id FROM TESTDB.S1.A WHERE ID = 1 GROUP BY ID')).toEqual([
       { 'COUNT(*)': 1, 'SUM(ID)': 1, LAST: 'a', ID: 1 },
