@@ -28,7 +28,7 @@ export interface SnowflakeLocalOptions {
   readonly faults?: readonly FaultRule[];
   /** A statement still running after this long is answered "in progress" (code 333333) and polled; default 20 s. */
   readonly queryInProgressAfterMs?: number;
-  /** How long a DELETE/UPDATE/MERGE waits for another transaction's lock on its table; default 60 s. */
+  /** How long a DELETE/UPDATE/MERGE waits for another transaction's lock on its table; default 10 min. A deadlock fails at once. */
   readonly lockTimeoutMs?: number;
 }
 
@@ -227,7 +227,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
   const engine = await SnowflakeEngine.create({
     account,
     files: new StageFiles(options.objectStore, options.stageUrls),
-    lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
+    lockTimeoutMs: options.lockTimeoutMs ?? 600_000,
   });
   const faults = new Faults();
   for (const rule of options.faults ?? []) faults.add(rule);

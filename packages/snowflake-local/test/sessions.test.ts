@@ -111,6 +111,25 @@ describe('transactions, one per session', () => {
     expect(events).toEqual(['a commits', 'b deleted']);
   });
 
+  it('fails the statement that would close a deadlock at once, and the other transaction goes on', async () => {
+    await a.exec('CREATE TABLE IF NOT EXISTS SESS.PUBLIC.U (ID NUMBER(38,0))');
+    await a.exec('BEGIN');
+    await b.exec('BEGIN');
+    await a.exec('DELETE FROM SESS.PUBLIC.T WHERE ID = -1');
+    await b.exec('DELETE FROM SESS.PUBLIC.U WHERE ID = -1');
+    // Each now wants the other's table. Whichever request closes the cycle fails; the other waits.
+    const settle = (who: Client, p: Promise<unknown>) => p.then(() => ({ who, error: undefined }), (error: Error & { code?: string }) => ({ who, error }));
+    const pa = settle(a, a.exec('DELETE FROM SESS.PUBLIC.U WHERE ID = -2'));
+    const pb = settle(b, b.exec('DELETE FROM SESS.PUBLIC.T WHERE ID = -2'));
+    const first = await Promise.race([pa, pb]);
+    expect(first.error?.code).toBe('000625');
+    expect(first.error?.message).toContain('deadlock');
+    await first.who.exec('ROLLBACK');
+    const other = await (first.who === a ? pb : pa);
+    expect(other.error).toBeUndefined();
+    await other.who.exec('COMMIT');
+  });
+
   it('rolls back an open transaction when the session is deleted', async () => {
     const c = await connect(server);
     const before = server.sessionCount();

@@ -16,8 +16,23 @@ interface Waiter {
 export class TableLocks {
   private readonly holders = new Map<string, string>();
   private readonly queues = new Map<string, Waiter[]>();
+  /** owner -> the table it waits for, for deadlock detection. */
+  private readonly waiting = new Map<string, string>();
 
   constructor(private readonly timeoutMs: number) {}
+
+  /** Would `owner` waiting for `table` close a cycle of waiters? */
+  private deadlocks(owner: string, table: string): string | undefined {
+    const seen = new Set<string>();
+    let holder = this.holders.get(table);
+    while (holder !== undefined && !seen.has(holder)) {
+      if (holder === owner) return table;
+      seen.add(holder);
+      const next = this.waiting.get(holder);
+      holder = next === undefined ? undefined : this.holders.get(next);
+    }
+    return undefined;
+  }
 
   async acquire(table: string, owner: string, statement: string): Promise<void> {
     const holder = this.holders.get(table);
@@ -25,8 +40,17 @@ export class TableLocks {
       this.holders.set(table, owner);
       return;
     }
+    if (this.deadlocks(owner, table)) {
+      throw new SnowflakeError(
+        '000625',
+        '57014',
+        `Statement '${statement.slice(0, 60)}' was aborted: waiting for the lock on table ${table} would deadlock with the transaction holding it.`,
+      );
+    }
+    this.waiting.set(owner, table);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
+        this.waiting.delete(owner);
         const queue = this.queues.get(table) ?? [];
         this.queues.set(table, queue.filter((w) => w.timer !== timer));
         reject(
@@ -51,6 +75,7 @@ export class TableLocks {
       if (next) {
         clearTimeout(next.timer);
         this.holders.set(table, next.owner);
+        this.waiting.delete(next.owner);
         next.resolve();
       } else {
         this.holders.delete(table);
