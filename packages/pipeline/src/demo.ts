@@ -227,8 +227,8 @@ export function renderDemo(result: DemoResult): string {
   lines.push(
     '',
     `Batch 2 carries ${late} late customer${late === 1 ? '' : 's'}: their fulfilled orders arrived in batch 1 without a customer`,
-    `(new orphans), wait, and are counted in batch 2 (late counted). It also re-sends ${resent} order lines of batch 1,`,
-    'which the transform skips (duplicates): every order is counted exactly once.',
+    `(new orphans), wait, and are counted in batch 2 (late counted). It also re-sends ${resent} order lines of batch 1;`,
+    'the fulfilled ones among them are skipped as duplicates: every fulfilled order is counted exactly once.',
     '',
     'Where the data lives:',
     `  sample CSV input   ${result.paths.input}`,
