@@ -17,10 +17,12 @@ export interface FaultRule {
   readonly sql?: string | RegExp;
   /**
    * For query faults: 'before' fails the request before the statement runs;
-   * 'after' runs the statement to completion first, then fails the answer (the
-   * retry must get the stored result, never a second execution). Default 'before'.
+   * 'during' fails it as soon as the statement has started (it keeps running, and
+   * the driver's retry must wait for that same execution); 'after' runs the statement
+   * to completion first, then fails the answer (the retry must get the stored result).
+   * A statement never runs twice. Default 'before'.
    */
-  readonly when?: 'before' | 'after';
+  readonly when?: 'before' | 'during' | 'after';
   /** How many matching requests fail; default 1. */
   readonly times?: number;
 }
@@ -71,7 +73,7 @@ export class Faults {
   }
 
   /** The first live fault for this request and phase; counts the hit. */
-  take(on: FaultTarget, when: 'before' | 'after', sqlText?: string): FaultAction | undefined {
+  take(on: FaultTarget, when: 'before' | 'during' | 'after', sqlText?: string): FaultAction | undefined {
     for (const fault of this.active) {
       const rule = fault.rule;
       if ((rule.on ?? 'query') !== on) continue;

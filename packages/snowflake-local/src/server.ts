@@ -396,7 +396,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
   };
 
   const handleQuery = async (req: IncomingMessage, url: URL): Promise<ResponseBody | undefined> => {
-    const body = (await readBody(req)) as { sqlText?: string; bindings?: Bindings; parameters?: Record<string, unknown>; asyncExec?: boolean; bindStage?: string };
+    const body = (await readBody(req)) as { sqlText?: string; bindings?: Bindings; parameters?: Record<string, unknown>; asyncExec?: boolean; describeOnly?: boolean; bindStage?: string };
     const auth = authenticate(req);
     if (!('engineSession' in auth)) return auth;
     const session = auth as LocalSession;
@@ -420,6 +420,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const before = applyFault(faults.take('query', 'before', sqlText), session);
     if (before) return before;
     if (body.asyncExec) return errorBody(new SnowflakeError('000002', '0A000', "Unsupported feature 'asyncExec'."));
+    if (body.describeOnly) return errorBody(new SnowflakeError('000002', '0A000', "Unsupported feature 'describeOnly'."));
     if (body.bindStage) return errorBody(new SnowflakeError('000002', '0A000', "Unsupported feature 'stage binding (more than 100,000 binds)'."));
     const countParam = body.parameters?.MULTI_STATEMENT_COUNT ?? session.engineSession.parameters.get('MULTI_STATEMENT_COUNT') ?? 1;
     const statementCount = Number(countParam);
@@ -438,6 +439,8 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       tracked.done = true;
       settle(b);
     });
+    const during = faults.take('query', 'during', sqlText);
+    if (during) return applyFault(during, session); // the statement keeps running
     const answer = await answerWhenReady(queryId, bodyPromise, () => entry.done);
     const after = faults.take('query', 'after', sqlText);
     if (after) {

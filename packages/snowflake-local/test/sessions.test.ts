@@ -142,8 +142,8 @@ describe('transactions, one per session', () => {
 });
 
 describe('driver retries, de-duplicated by requestId', () => {
-  it('a connection dropped after the statement ran: the retry gets the stored result, nothing runs twice', async () => {
-    const fault = server.injectFault({ action: { kind: 'drop-connection' }, sql: "'dropped'", when: 'after' });
+  it('a connection dropped mid-statement: the retry waits for that same execution, nothing runs twice', async () => {
+    const fault = server.injectFault({ action: { kind: 'drop-connection' }, sql: "'dropped'", when: 'during' });
     expect(await a.exec("INSERT INTO SESS.PUBLIC.T VALUES (20, 'dropped')")).toEqual([{ 'number of rows inserted': 1 }]);
     expect(fault.hits).toBe(1);
     expect(await count(a, "NOTE = 'dropped'")).toBe(1);
