@@ -102,7 +102,7 @@ describe('errors surface with Snowflake code and sqlState', () => {
   });
 
   it('anything outside the translated dialect is rejected as unsupported, never answered', async () => {
-    for (const sql of ['SELECT GREATEST(1, NULL) AS G', 'SELECT 7 / 2 AS Q', 'SELECT * FROM TESTDB.S1.A SAMPLE (10)', 'SHOW TABLES', 'SELECT PARSE_JSON(\'{}\') AS J']) {
+    for (const sql of ['SELECT GREATEST(1, NULL) AS G', 'SELECT 7 / 2 AS Q', 'SELECT * FROM TESTDB.S1.A SAMPLE (10)', 'SHOW TABLES', 'SELECT PARSE_JSON(\'{}\') AS J', "SELECT LEFT('abc', -1) AS L"]) {
       const err = await failure(client.exec(sql));
       expect(err.code, sql).toBe('000002');
       expect(err.sqlState, sql).toBe('0A000');
@@ -132,6 +132,13 @@ describe('dialect translation', () => {
     expect(await client.exec('SELECT COUNT(*) AS N FROM TESTDB.S1.K')).toEqual([{ N: 2 }]);
     expect((await failure(client.exec("INSERT INTO TESTDB.S1.K VALUES (2, 'abcd')"))).code).toBe('100074');
     expect((await failure(client.exec("INSERT INTO TESTDB.S1.K VALUES (NULL, 'x')"))).code).toBe('100072');
+  });
+
+  it('SUBSTR reads start 0 as 1, and $ is allowed in identifiers, as on Snowflake', async () => {
+    expect(await client.exec("SELECT SUBSTR('hello', 0, 2) AS A, SUBSTRING('hello', 2) AS B, SUBSTR('hello', -3, 2) AS C")).toEqual([{ A: 'he', B: 'ello', C: 'll' }]);
+    await client.exec('CREATE OR REPLACE TABLE TESTDB.S1.D$ (AMOUNT$USD NUMBER(12,2))');
+    await client.exec('INSERT INTO TESTDB.S1.D$ (AMOUNT$USD) VALUES (1.5)');
+    expect(await client.exec('SELECT AMOUNT$USD FROM TESTDB.S1.D$')).toEqual([{ AMOUNT$USD: 1.5 }]);
   });
 
   it('MERGE reports inserted, updated and deleted rows separately', async () => {

@@ -59,11 +59,13 @@ const UNSUPPORTED_WORDS: Record<string, string> = {
 };
 
 /** Functions whose DuckDB namesake has the same arguments, result and NULL handling. */
+// Left out on purpose, because DuckDB's namesake answers differently: LEFT/RIGHT (negative lengths),
+// SPLIT_PART (part 0), FIRST_VALUE/LAST_VALUE (Snowflake's default frame is the whole partition),
+// GREATEST/LEAST and CONCAT (NULL handling), AVG (result type).
 const SAME_FUNCTIONS = new Set([
-  'ABS', 'ANY_VALUE', 'CEIL', 'COALESCE', 'COUNT', 'COUNT_IF', 'DENSE_RANK', 'EXTRACT', 'FIRST_VALUE', 'FLOOR',
-  'LAG', 'LAST_VALUE', 'LEAD', 'LEFT', 'LENGTH', 'LOWER', 'LPAD', 'LTRIM', 'MAX', 'MD5', 'MIN', 'NULLIF', 'RANK',
-  'REPLACE', 'RIGHT', 'ROUND', 'ROW_NUMBER', 'RPAD', 'RTRIM', 'SPLIT_PART', 'SUBSTR', 'SUBSTRING', 'SUM', 'TRIM',
-  'UPPER', 'CONTAINS', 'YEAR', 'MONTH', 'DAY', 'DATE_TRUNC',
+  'ABS', 'ANY_VALUE', 'CEIL', 'COALESCE', 'COUNT', 'COUNT_IF', 'DENSE_RANK', 'EXTRACT', 'FLOOR', 'LAG', 'LEAD',
+  'LENGTH', 'LOWER', 'LPAD', 'LTRIM', 'MAX', 'MD5', 'MIN', 'NULLIF', 'RANK', 'REPLACE', 'ROUND', 'ROW_NUMBER',
+  'RPAD', 'RTRIM', 'SUM', 'TRIM', 'UPPER', 'CONTAINS', 'YEAR', 'MONTH', 'DAY', 'DATE_TRUNC',
 ]);
 
 const RENAMED_FUNCTIONS: Record<string, string> = {
@@ -291,11 +293,12 @@ export class Translator {
             break;
           }
           if (isOp(next, '.') || isOp(prev, '.')) {
-            out.push(word); // part of a qualified name
+            out.push(word.includes('$') ? sqlIdent(word) : word); // part of a qualified name
             i++;
             break;
           }
-          const bare = this.bareWord(word);
+          // DuckDB does not allow `$` in an unquoted identifier; Snowflake does.
+          const bare = word.includes('$') ? sqlIdent(word) : this.bareWord(word);
           out.push(bare);
           i++;
           break;
@@ -355,6 +358,13 @@ export class Translator {
         const type = parseType(c);
         if (!c.done) throw compilationError(`syntax error: unexpected ${describe(c.peek())} in ${name}`);
         return `${name}(${this.tokens(inner.slice(0, asAt))} AS ${type.duck})`;
+      }
+      case 'SUBSTR':
+      case 'SUBSTRING': {
+        arity(2, 3);
+        // Snowflake reads start position 0 as 1; DuckDB as "before the first character".
+        const start = `(CASE WHEN (${a(1)}) = 0 THEN 1 ELSE (${a(1)}) END)`;
+        return `SUBSTRING(${a(0)}, ${start}${args.length === 3 ? `, ${a(2)}` : ''})`;
       }
       case 'IFF':
         arity(3);
