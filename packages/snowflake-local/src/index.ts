@@ -11,6 +11,7 @@ export type {
   FaultTarget,
   LocalUser,
   StageFileSource,
+  Endpoint,
 } from './server.js';
 export type { ExecutedStatement } from './engine/engine.js';
 export { SnowflakeError } from './errors.js';

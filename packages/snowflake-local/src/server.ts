@@ -81,6 +81,8 @@ export interface SnowflakeLocal {
   logins(): readonly LoginRecord[];
   /** Session tokens renewed with the master token (after a 390112). */
   tokenRenewals(): number;
+  /** HTTP requests served, by endpoint. */
+  requestCounts(): Readonly<Record<Endpoint, number>>;
   /** Open sessions (logged in and not deleted). */
   sessionCount(): number;
   /**
@@ -92,6 +94,8 @@ export interface SnowflakeLocal {
   loadHistory(table: string): { url: string; contentKey: string; rowsLoaded: number }[];
   stop(): Promise<void>;
 }
+
+export type Endpoint = 'login' | 'query' | 'result' | 'abort' | 'heartbeat' | 'token-renew' | 'session-delete' | 'telemetry' | 'unknown';
 
 interface QueryEntry {
   readonly queryId: string;
@@ -241,6 +245,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
   const byQueryId = new Map<string, { body: Promise<ResponseBody>; done: boolean }>();
   const loginLog: LoginRecord[] = [];
   let nextSessionId = 1;
+  const counts: Record<Endpoint, number> = { login: 0, query: 0, result: 0, abort: 0, heartbeat: 0, 'token-renew': 0, 'session-delete': 0, telemetry: 0, unknown: 0 };
   let renewals = 0;
   const sockets = new Set<Socket>();
 
@@ -455,12 +460,17 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const p = url.pathname;
     if (req.method === 'POST' && p === '/session/v1/login-request') {
+      counts.login++;
       applyFault(faults.take('login', 'before'));
       return handleLogin(req, url);
     }
-    if (req.method === 'POST' && p === '/queries/v1/query-request') return handleQuery(req, url);
+    if (req.method === 'POST' && p === '/queries/v1/query-request') {
+      counts.query++;
+      return handleQuery(req, url);
+    }
     const resultMatch = p.match(/^\/queries\/([^/]+)\/result$/);
     if (req.method === 'GET' && resultMatch) {
+      counts.result++;
       const auth = authenticate(req);
       if (!('engineSession' in auth)) return auth;
       const fault = applyFault(faults.take('result', 'before'), auth as LocalSession);
@@ -470,10 +480,12 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       return answerWhenReady(resultMatch[1]!, tracked.body, () => tracked.done);
     }
     if (req.method === 'POST' && (p === '/queries/v1/abort-request' || /^\/queries\/[^/]+\/abort-request$/.test(p))) {
+      counts.abort++;
       await readBody(req);
       return { success: true, code: null, message: null, data: null };
     }
     if (req.method === 'POST' && p === '/session/heartbeat') {
+      counts.heartbeat++;
       await readBody(req);
       const auth = authenticate(req);
       if (!('engineSession' in auth)) return auth;
@@ -482,6 +494,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       return { success: true, code: null, message: null, data: {} };
     }
     if (req.method === 'POST' && p === '/session/token-request') {
+      counts['token-renew']++;
       const body = (await readBody(req)) as { requestType?: string; oldSessionToken?: string };
       const fault = applyFault(faults.take('token-renew', 'before'));
       if (fault) return fault;
@@ -503,6 +516,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       };
     }
     if (req.method === 'POST' && p === '/session' && url.searchParams.get('delete') === 'true') {
+      counts['session-delete']++;
       await readBody(req);
       const auth = authenticate(req);
       if (!('engineSession' in auth)) return auth;
@@ -516,9 +530,11 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       return { success: true, code: null, message: null, data: null };
     }
     if (req.method === 'POST' && p === '/telemetry/send') {
+      counts.telemetry++;
       await readBody(req);
       return { success: true, code: null, message: null, data: 'Log Received' };
     }
+    counts.unknown++;
     res.statusCode = 404;
     return { success: false, code: '404', message: `snowflake-local does not serve ${req.method} ${p}`, data: null };
   };
@@ -597,6 +613,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     statements: () => engine.executed,
     logins: () => loginLog,
     tokenRenewals: () => renewals,
+    requestCounts: () => ({ ...counts }),
     sessionCount: () => allSessions.size,
     sql: async (sqlText, where = {}) => {
       const session = await inspect();

@@ -175,7 +175,9 @@ describe('session tokens', () => {
     expect(await a.exec('SELECT 2 AS TWO')).toEqual([{ TWO: 2 }]);
     expect(server.tokenRenewals()).toBe(renewals + 1);
     expect(server.logins().length).toBe(logins);
+    const heartbeats = server.requestCounts().heartbeat;
     expect(await a.connection.isValidAsync()).toBe(true); // heartbeat on the renewed token
+    expect(server.requestCounts().heartbeat).toBe(heartbeats + 1);
   });
 
   it('a token that expires as a statement finishes: renewed, resent, run once', async () => {
@@ -193,6 +195,8 @@ describe('long statements and logins', () => {
       const c = await connect(slow);
       expect(await c.exec("SELECT 'polled' AS P")).toEqual([{ P: 'polled' }]);
       await c.close();
+      expect(slow.requestCounts()).toMatchObject({ login: 1, query: 1, 'session-delete': 1, unknown: 0 });
+      expect(slow.requestCounts().result).toBeGreaterThanOrEqual(1);
     } finally {
       await slow.stop();
     }
