@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../src/index.js';
 import { connect, failure, type Client, type Row } from './helpers.js';
@@ -205,7 +205,7 @@ describe('long statements and logins', () => {
   it('checks passwords and key-pair JWTs when users are configured', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const password = `pw-${Math.random().toString(36).slice(2)}`;
+    const password = randomBytes(12).toString('base64url'); // made up per run
     const secured = await startSnowflakeLocal({
       users: { ALICE: { password }, ROBOT: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } },
     });
