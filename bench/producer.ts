@@ -157,11 +157,11 @@ async function main(): Promise<void> {
     `\n@batchline/kinesis-producer bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, Node ${process.version}, ` +
       `load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
   );
-  console.log('run                   lines      MiB     s   lines/s   MiB/s  calls  calls/MiB  peak RSS MiB  CPU s');
+  console.log('run                   lines      MiB     s   lines/s   MiB/s  calls  calls/MiB  peak RSS MB  CPU s');
   for (const r of [aggregated, peer]) {
     console.log(
       `${r.label.padEnd(20)} ${fmt(r.lines).padStart(10)} ${fmt(r.mib).padStart(6)} ${fmt(r.seconds, 1).padStart(5)} ${fmt(r.linesPerSecond).padStart(9)} ` +
-        `${fmt(r.mibPerSecond, 1).padStart(6)} ${fmt(r.calls).padStart(6)} ${fmt(r.callsPerMiB, 3).padStart(10)} ${fmt(r.peakRssMiB).padStart(13)} ${fmt(r.cpuSeconds, 1).padStart(6)}`,
+        `${fmt(r.mibPerSecond, 1).padStart(6)} ${fmt(r.calls).padStart(6)} ${fmt(r.callsPerMiB, 3).padStart(10)} ${fmt(r.peakRssMiB * 1.048576).padStart(12)} ${fmt(r.cpuSeconds, 1).padStart(6)}`,
     );
   }
   console.log(

@@ -44,7 +44,10 @@ export interface Flow {
   /** A file path or glob (tinyglobby syntax); every matching file is followed. */
   readonly filePattern: string;
   readonly deliveryStream: string;
-  /** For files seen for the first time when the flow starts; files appearing later are read from their start. */
+  /**
+   * Where to start in a file never seen before, for files present when the flow first
+   * starts (default START_OF_FILE); files appearing later are always read from their start.
+   */
   readonly initialPosition?: 'START_OF_FILE' | 'END_OF_FILE';
   /** Records dropped at the start of each file (its CSV header). */
   readonly skipHeaderLines?: number;
@@ -108,7 +111,7 @@ export interface ProducerOptions {
   readonly checkpointFile: string;
   /** Where records over the record limit go (default `<checkpointFile>.dead-letter.csv`). */
   readonly deadLetterFile?: string;
-  /** Concurrent putRecordBatch calls per flow (default 2); reading pauses when all are busy. */
+  /** Concurrent putRecordBatch calls per flow (default 1: one 4 MiB call at a time already outruns a delivery stream's quota); reading pauses when all are busy. */
   readonly maxInFlightCalls?: number;
   /** Backoff after failed records: full jitter between 0 and min(max, base * 2^attempt). */
   readonly retryBaseDelayMillis?: number;

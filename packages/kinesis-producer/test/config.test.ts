@@ -59,7 +59,7 @@ describe('agent.json', () => {
         maxBufferSizeBytes: 1048576,
         maxBufferSizeRecords: 100,
       },
-      { filePattern: '/tmp/customers.csv', deliveryStream: 'customers' },
+      { filePattern: '/tmp/customers.csv', deliveryStream: 'customers', initialPosition: 'END_OF_FILE' },
     ]);
     expect(cfg.unsupported.map((u) => u.option)).toEqual([
       'assumeRoleARN',

@@ -146,4 +146,27 @@ describe('drain() into the landing sink', () => {
     const offsets = Object.values(checkpoint.flows[`nope|${file}`]).map((f) => (f as { offset: number }).offset);
     expect(offsets).toEqual([0]);
   });
+
+  it('reads a new file from its start by default; END_OF_FILE starts after the last complete line', async () => {
+    const a = path.join(dir, 'a.csv');
+    const b = path.join(dir, 'b.csv');
+    await writeFile(a, '1\n');
+    await writeFile(b, '1\n2-half');
+    const store = new MemoryLandingStore();
+    const producer = createProducer({
+      flows: [
+        { filePattern: a, deliveryStream: 'a' },
+        { filePattern: b, deliveryStream: 'b', initialPosition: 'END_OF_FILE' },
+      ],
+      sink: createLandingSink({ store, prefixes: { a: 'a/', b: 'b/' } }),
+      checkpointFile: path.join(dir, 'cp.json'),
+    });
+    await producer.drain();
+    expect(landed(store, 'a/')).toBe('1\n');
+    expect(landed(store, 'b/')).toBe('');
+    await appendFile(b, '-done\n3\n');
+    await producer.drain();
+    // The half-written line at start is read whole once complete, not sent as a fragment.
+    expect(landed(store, 'b/')).toBe('2-half-done\n3\n');
+  });
 });

@@ -134,6 +134,8 @@ export function parseAgentConfig(json: unknown, source = 'agent.json'): AgentCon
     if (supported.deliveryStream === undefined && raw.kinesisStream !== undefined) {
       throw new ConfigError(`${source}: ${where} sends to kinesisStream ${JSON.stringify(raw.kinesisStream)}; only Firehose delivery streams (deliveryStream) are supported`);
     }
+    // The agent's own default, so an existing agent.json behaves as it did.
+    supported.initialPosition ??= 'END_OF_FILE';
     return parseFlow(supported, `${source} ${where}`);
   });
   return { flows, checkpointFile, endpoint, region, unsupported };

@@ -19,9 +19,13 @@ export interface FlowSettings {
   readonly pollMillis: number;
 }
 
-/** Defaults follow the Kinesis Agent's, except aggregation, which is on (it is what keeps calls per MiB at the minimum). */
+/**
+ * Defaults follow the Kinesis Agent's except two: aggregation is on (it is what keeps
+ * calls per MiB at the minimum), and a file never seen before is read from its start
+ * (skipping existing data must be asked for; agent.json flows keep the agent's END_OF_FILE).
+ */
 export const FLOW_DEFAULTS = Object.freeze({
-  initialPosition: 'END_OF_FILE' as const,
+  initialPosition: 'START_OF_FILE' as const,
   skipHeaderLines: 0,
   maxBufferAgeMillis: 60_000,
   maxBufferSizeBytes: FIREHOSE_LIMITS.maxBytesPerCall,

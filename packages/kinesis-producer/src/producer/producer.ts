@@ -10,7 +10,7 @@ import type {
   PutOutcome,
   RecordSink,
 } from '../producer-contract.js';
-import { CsvRecordSplitter, type SplitPiece } from '../records/csv-record-splitter.js';
+import { CsvRecordSplitter, type SplitHandler } from '../records/csv-record-splitter.js';
 import { FIREHOSE_LIMITS } from '../records/limits.js';
 import { AckTracker, type PendingRange } from '../tail/ack-tracker.js';
 import { CheckpointStore, type CheckpointState, type FileCheckpoint } from '../tail/checkpoint-store.js';
@@ -69,6 +69,8 @@ interface TailedFile {
   /** Size at the last stat. */
   size: number;
   splitter: CsvRecordSplitter;
+  /** Where the splitter's records go (into this file's flow). */
+  readonly handler: SplitHandler;
   tracker: AckTracker;
   headerRemaining: number;
   /** The dead-letter record in progress (an oversized record streamed in pieces). */
@@ -139,8 +141,8 @@ class Counters {
   recordsSkipped = 0;
 }
 
-function isBlankLine(data: Buffer): boolean {
-  return (data.length === 1 && data[0] === 0x0a) || (data.length === 2 && data[0] === 0x0d && data[1] === 0x0a);
+function isBlankLine(bytes: Buffer, start: number, length: number): boolean {
+  return (length === 1 && bytes[start] === 0x0a) || (length === 2 && bytes[start] === 0x0d && bytes[start + 1] === 0x0a);
 }
 
 function errorCode(err: unknown): string {
@@ -209,8 +211,9 @@ class TailingProducer implements Producer {
       aggregate: undefined,
       ready: [],
       inFlight: new Set(),
-      pool: new BufferPool(Math.max(1, s.aggregatedRecordSizeBytes), 64),
-      readBuffer: Buffer.allocUnsafeSlow(READ_CHUNK_BYTES),
+      pool: new BufferPool(Math.max(1, s.aggregatedRecordSizeBytes), 12),
+      // Without aggregation every record is an object of its own: smaller reads keep one read's worth small.
+      readBuffer: Buffer.allocUnsafeSlow(s.aggregatedRecordSizeBytes > 0 ? READ_CHUNK_BYTES : READ_CHUNK_BYTES / 16),
       ageTimer: undefined,
       ageDue: false,
       discovered: false,
@@ -219,7 +222,7 @@ class TailingProducer implements Producer {
     this.checkpoints = new CheckpointStore(path.resolve(options.checkpointFile));
     this.checkpoints.source(() => this.snapshot());
     this.deadLetters = new DeadLetterFile(path.resolve(options.deadLetterFile ?? `${options.checkpointFile}.dead-letter.csv`));
-    this.maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 2);
+    this.maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 1);
     this.retryBase = positiveInteger('retryBaseDelayMillis', options.retryBaseDelayMillis, 100);
     this.retryMax = positiveInteger('retryMaxDelayMillis', options.retryMaxDelayMillis, 10_000);
     this.shutdownTimeout = positiveInteger('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 30_000, 0);
@@ -531,6 +534,10 @@ class TailingProducer implements Producer {
         offset = await lastLineEnd(handle, size);
       }
       const file: TailedFile = {
+        handler: {
+          record: (bytes, start, end, fileEnd) => this.addRecord(flow, file, bytes, start, end, fileEnd),
+          oversized: (data, fileEnd, final) => this.addOversized(flow, file, data, fileEnd, final),
+        },
         path: p,
         key,
         dev: String(st.dev),
@@ -588,14 +595,14 @@ class TailingProducer implements Producer {
     let readTotal = 0;
     for (;;) {
       const target = end ?? file.size;
-      let want = Math.min(READ_CHUNK_BYTES, target - file.readOffset, limit - readTotal);
+      let want = Math.min(flow.readBuffer.length, target - file.readOffset, limit - readTotal);
       if (want <= 0) {
         if (end !== undefined || readTotal >= limit) break;
         // Caught up with the last stat: look once more, the writer may have appended meanwhile.
         const size = Number((await file.handle.stat()).size);
         if (size <= file.size) break;
         file.size = size;
-        want = Math.min(READ_CHUNK_BYTES, size - file.readOffset, limit - readTotal);
+        want = Math.min(flow.readBuffer.length, size - file.readOffset, limit - readTotal);
         if (want <= 0) break;
       }
       const chunk = flow.readBuffer;
@@ -604,7 +611,8 @@ class TailingProducer implements Producer {
       file.readOffset += bytesRead;
       readTotal += bytesRead;
       if (file.readOffset > file.size) file.size = file.readOffset;
-      await this.handlePieces(flow, file, file.splitter.push(chunk.subarray(0, bytesRead)));
+      file.splitter.pushTo(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead), file.handler);
+      await this.dispatchReady(flow);
       if (this.stopping && this.mode === 'following') break;
       if (flow.fatal) break;
     }
@@ -615,7 +623,8 @@ class TailingProducer implements Producer {
   private async finishFile(flow: FlowState, file: TailedFile): Promise<void> {
     if (file.closed) return;
     if (file.ending) await this.readAvailable(flow, file, Number.POSITIVE_INFINITY);
-    await this.handlePieces(flow, file, file.splitter.finish());
+    file.splitter.finishTo(file.handler);
+    await this.dispatchReady(flow);
     if (!file.ending) return; // drain({ includePartialLastRecord }) on a live file: keep it open
     file.closed = true;
     await file.handle.close();
@@ -634,18 +643,12 @@ class TailingProducer implements Producer {
 
   // ---------------------------------------------------------------- records -> Firehose records -> calls
 
-  private async handlePieces(flow: FlowState, file: TailedFile, pieces: SplitPiece[]): Promise<void> {
-    for (const piece of pieces) {
-      if (piece.kind === 'record') this.addRecord(flow, file, piece.data, piece.end);
-      else this.addOversized(flow, file, piece);
-      if (flow.ready.length > 0) await this.dispatchReady(flow);
-    }
-  }
-
-  private addRecord(flow: FlowState, file: TailedFile, data: Buffer, end: number): void {
+  /** One complete CSV record, `bytes[start, end)`, ending at file offset `fileEnd`: copied out at once (the read buffer is reused). */
+  private addRecord(flow: FlowState, file: TailedFile, bytes: Buffer, start: number, stop: number, end: number): void {
     const s = flow.settings;
+    const length = stop - start;
     this.counters.linesRead++;
-    if (file.headerRemaining > 0 || isBlankLine(data)) {
+    if (file.headerRemaining > 0 || isBlankLine(bytes, start, length)) {
       if (file.headerRemaining > 0) file.headerRemaining--;
       this.counters.recordsSkipped++;
       const agg = flow.aggregate;
@@ -655,47 +658,47 @@ class TailingProducer implements Producer {
       return;
     }
     let agg = flow.aggregate;
-    if (agg && (agg.tracker !== file.tracker || agg.bytes + data.length > agg.cap)) {
+    if (agg && (agg.tracker !== file.tracker || agg.bytes + length > agg.cap)) {
       this.sealAggregate(flow);
       agg = undefined;
     }
     if (!agg) {
-      if (flow.batch.length > 0 && (flow.batch.length >= s.callRecords || flow.batchBytes + data.length > s.callBytes)) {
+      if (flow.batch.length > 0 && (flow.batch.length >= s.callRecords || flow.batchBytes + length > s.callBytes)) {
         this.batchReady(flow);
       }
       const room = s.callBytes - flow.batchBytes;
-      const cap = Math.max(data.length, Math.min(s.aggregatedRecordSizeBytes, room));
+      const cap = Math.max(length, Math.min(s.aggregatedRecordSizeBytes, room));
       // A record bigger than the aggregate size (or no aggregation) gets a buffer of its own.
       const buffer = s.aggregatedRecordSizeBytes > 0 && cap <= flow.pool.size ? flow.pool.take() : Buffer.allocUnsafe(cap);
       agg = { file, tracker: file.tracker, range: file.tracker.add(end), cap, buffer, bytes: 0, lines: 0 };
       flow.aggregate = agg;
       this.armAgeTimer(flow);
     }
-    data.copy(agg.buffer, agg.bytes);
-    agg.bytes += data.length;
+    bytes.copy(agg.buffer, agg.bytes, start, stop);
+    agg.bytes += length;
     agg.lines++;
     agg.range.end = end;
     if (agg.bytes >= agg.cap) this.sealAggregate(flow);
   }
 
-  private addOversized(flow: FlowState, file: TailedFile, piece: Extract<SplitPiece, { kind: 'oversized' }>): void {
+  private addOversized(flow: FlowState, file: TailedFile, data: Buffer, end: number, final: boolean): void {
     if (!file.deadRange) {
       // Records after this one must not ride on an aggregate registered before it.
       if (flow.aggregate?.tracker === file.tracker) this.sealAggregate(flow);
       this.counters.linesRead++;
       this.counters.deadLetters++;
-      file.deadRange = file.tracker.add(piece.end);
+      file.deadRange = file.tracker.add(end);
       this.onEvent({
         type: 'dead-letter',
         stream: flow.settings.deliveryStream,
         path: file.path,
-        offset: piece.end - piece.data.length,
+        offset: end - data.length,
         message: `record over ${FIREHOSE_LIMITS.maxRecordBytes} bytes written to ${this.deadLetters.file}`,
       });
     }
-    file.deadRange.end = piece.end;
-    this.deadLetters.write(Buffer.from(piece.data)); // copied: the read buffer is reused
-    if (!piece.final) return;
+    file.deadRange.end = end;
+    this.deadLetters.write(Buffer.from(data)); // copied: the read buffer is reused
+    if (!final) return;
     const range = file.deadRange;
     const tracker = file.tracker;
     file.deadRange = undefined;

@@ -12,6 +12,13 @@ export type SplitPiece =
    */
   | { readonly kind: 'oversized'; readonly data: Buffer; readonly end: number; readonly final: boolean };
 
+/** Receives the splitter's output without an allocation per record. */
+export interface SplitHandler {
+  /** A complete CSV record: `bytes[start, end)`, ending at file offset `fileEnd`. Valid only during the call. */
+  record(bytes: Buffer, start: number, end: number, fileEnd: number): void;
+  oversized(data: Buffer, fileEnd: number, final: boolean): void;
+}
+
 /**
  * Finds CSV record boundaries in a byte stream without parsing fields.
  *
@@ -55,8 +62,13 @@ export class CsvRecordSplitter {
    */
   push(chunk: Buffer): SplitPiece[] {
     const out: SplitPiece[] = [];
-    this.scan(chunk, out);
+    this.pushTo(chunk, collect(out));
     return out;
+  }
+
+  /** push() without the pieces array: the handler sees each record in place (the hot path). */
+  pushTo(chunk: Buffer, handler: SplitHandler): void {
+    this.scan(chunk, handler);
   }
 
   /**
@@ -65,19 +77,29 @@ export class CsvRecordSplitter {
    * delimiter and the next record would otherwise be glued to it.
    */
   finish(): SplitPiece[] {
-    if (this.carryBytes === 0) return [];
+    const out: SplitPiece[] = [];
+    this.finishTo(collect(out));
+    return out;
+  }
+
+  finishTo(handler: SplitHandler): void {
+    if (this.discarding) {
+      // An over-limit line was being streamed out: end it (with the newline it lacked).
+      this.discarding = false;
+      handler.oversized(NEWLINE, this.offset, true);
+      return;
+    }
+    if (this.carryBytes === 0) return;
     const data = Buffer.concat([...this.carry, NEWLINE]);
     const end = this.offset;
-    const discarding = this.discarding;
     this.carry = [];
     this.carryBytes = 0;
     this.quoted = false;
-    this.discarding = false;
-    if (discarding || data.length > this.maxRecordBytes) return [{ kind: 'oversized', data, end, final: true }];
-    return [{ kind: 'record', data, end }];
+    if (data.length > this.maxRecordBytes) handler.oversized(data, end, true);
+    else handler.record(data, 0, data.length, end);
   }
 
-  private scan(chunk: Buffer, out: SplitPiece[]): void {
+  private scan(chunk: Buffer, out: SplitHandler): void {
     const base = this.offset;
     const n = chunk.length;
     this.offset = base + n;
@@ -89,10 +111,10 @@ export class CsvRecordSplitter {
       if (this.discarding) {
         const lf = chunk.indexOf(LF, i);
         if (lf < 0) {
-          out.push({ kind: 'oversized', data: chunk.subarray(pos), end: base + n, final: false });
+          out.oversized(chunk.subarray(pos), base + n, false);
           return;
         }
-        out.push({ kind: 'oversized', data: chunk.subarray(pos, lf + 1), end: base + lf + 1, final: true });
+        out.oversized(chunk.subarray(pos, lf + 1), base + lf + 1, true);
         this.discarding = false;
         pos = i = lf + 1;
         continue;
@@ -118,7 +140,7 @@ export class CsvRecordSplitter {
       i = nextQuote + 1;
     }
     if (this.discarding) {
-      if (pos < n) out.push({ kind: 'oversized', data: chunk.subarray(pos), end: base + n, final: false });
+      if (pos < n) out.oversized(chunk.subarray(pos), base + n, false);
       return;
     }
     if (pos < n) {
@@ -130,21 +152,22 @@ export class CsvRecordSplitter {
   }
 
   /** A record ends at chunk[end - 1]; returns where scanning of chunk continues. */
-  private endRecord(chunk: Buffer, pos: number, end: number, base: number, out: SplitPiece[]): number {
+  private endRecord(chunk: Buffer, pos: number, end: number, base: number, out: SplitHandler): number {
     const fileEnd = base + end;
-    let data = chunk.subarray(pos, end);
-    if (this.carryBytes > 0) {
-      data = Buffer.concat([...this.carry, data]);
-      this.carry = [];
-      this.carryBytes = 0;
+    if (this.carryBytes === 0 && end - pos <= this.maxRecordBytes) {
+      out.record(chunk, pos, end, fileEnd);
+      return end;
     }
+    const data = Buffer.concat([...this.carry, chunk.subarray(pos, end)]);
+    this.carry = [];
+    this.carryBytes = 0;
     if (data.length <= this.maxRecordBytes) {
-      out.push({ kind: 'record', data, end: fileEnd });
+      out.record(data, 0, data.length, fileEnd);
       return end;
     }
     const firstLf = data.indexOf(LF);
     if (firstLf === data.length - 1) {
-      out.push({ kind: 'oversized', data, end: fileEnd, final: true });
+      out.oversized(data, fileEnd, true);
       return end;
     }
     // Several lines held together by a quote that never closed in time: drop the first line, rescan the rest.
@@ -153,7 +176,7 @@ export class CsvRecordSplitter {
   }
 
   /** The record in progress passed the limit before it ended. */
-  private overflow(out: SplitPiece[]): void {
+  private overflow(out: SplitHandler): void {
     const data = Buffer.concat(this.carry);
     const start = this.offset - data.length;
     this.carry = [];
@@ -165,16 +188,24 @@ export class CsvRecordSplitter {
     // One physical line without its newline yet: stream it out.
     this.quoted = false;
     this.discarding = true;
-    out.push({ kind: 'oversized', data, end: start + data.length, final: false });
+    out.oversized(data, start + data.length, false);
   }
 
-  private deadLetterFirstLineAndRescan(data: Buffer, start: number, out: SplitPiece[]): void {
+  private deadLetterFirstLineAndRescan(data: Buffer, start: number, out: SplitHandler): void {
     const firstLf = data.indexOf(LF);
-    out.push({ kind: 'oversized', data: data.subarray(0, firstLf + 1), end: start + firstLf + 1, final: true });
+    out.oversized(data.subarray(0, firstLf + 1), start + firstLf + 1, true);
     const after = this.offset;
     this.quoted = false;
     this.offset = start + firstLf + 1;
     this.scan(data.subarray(firstLf + 1), out);
     this.offset = after;
   }
+}
+
+/** A handler that collects pieces (copying nothing: records point into the input). */
+function collect(out: SplitPiece[]): SplitHandler {
+  return {
+    record: (bytes, start, end, fileEnd) => out.push({ kind: 'record', data: bytes.subarray(start, end), end: fileEnd }),
+    oversized: (data, fileEnd, final) => out.push({ kind: 'oversized', data, end: fileEnd, final }),
+  };
 }
