@@ -8,7 +8,10 @@
 // objects under bench/.data/ (git-ignored). Both sides read the same files, create the same tables
 // (sql/duckdb/setup.sql) and run the same transform text (sql/common/transform.sql), each in a fresh
 // database file. The bare side reads all of a batch's files in one read_csv and does nothing else;
-// the loader adds per-file reads, reject capture, checks, per-file reconciliation, transactions and audit rows.
+// the loader adds reject capture, per-file record numbers, checks, per-file reconciliation, transactions and
+// audit rows, and loads orders and customers concurrently as the pipeline does (the bare script: one after the
+// other). Rounds alternate loader and bare; the machine's other load moves single rounds, so the median
+// per-round ratio is the figure to quote.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -163,6 +166,16 @@ for (let round = 1; round <= ROUNDS; round++) {
   );
 }
 const best = (xs: number[]) => Math.min(...xs);
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const ratios = loaderTimes.map((l, i) => l / bareTimes[i]!);
 console.log(
-  `best of ${ROUNDS}: loader ${(best(loaderTimes) / 1000).toFixed(2)} s, bare DuckDB ${(best(bareTimes) / 1000).toFixed(2)} s, ratio ${(best(loaderTimes) / best(bareTimes)).toFixed(2)}x (target <= 1.25x)`,
+  `best of ${ROUNDS}: loader ${(best(loaderTimes) / 1000).toFixed(2)} s, bare DuckDB ${(best(bareTimes) / 1000).toFixed(2)} s, ratio ${(best(loaderTimes) / best(bareTimes)).toFixed(2)}x`,
+);
+console.log(
+  `median of ${ROUNDS}: loader ${(median(loaderTimes) / 1000).toFixed(2)} s, bare DuckDB ${(median(bareTimes) / 1000).toFixed(2)} s, ` +
+    `median per-round ratio ${median(ratios).toFixed(2)}x (target <= 1.25x)`,
 );

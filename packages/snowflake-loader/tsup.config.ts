@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig(packageBuild({ entry: ['src/index.ts'], esmOnly: false }));
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/cli.ts'], esmOnly: false }));

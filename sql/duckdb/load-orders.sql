@@ -4,7 +4,9 @@
 -- Bad records go to the connection's BATCHLINE_REJECTS table (store_rejects) with their record number and
 -- reason; the loader then aborts or quarantines them.
 -- ROW_NUMBER() OVER () numbers the scan's loaded records in file order (insertion order is preserved);
--- renumber-rows.sql then turns that into each record's number in its own file (METADATA$FILE_ROW_NUMBER).
+-- minus the file's first number, plus 1, that is the record's position among its file's loaded records
+-- (with no rejects: Snowflake's METADATA$FILE_ROW_NUMBER; renumber-after-rejects.sql fixes the rest).
+-- Computed in the INSERT rather than by a later UPDATE: DuckDB then writes the rows straight to storage.
 INSERT INTO ORDERS_RAW (
   O_ORDERKEY, O_CUSTKEY, O_ORDERSTATUS, O_TOTALPRICE, O_ORDERDATE,
   O_ORDERPRIORITY, O_CLERK, O_SHIPPRIORITY, O_COMMENT,
@@ -13,25 +15,31 @@ INSERT INTO ORDERS_RAW (
 SELECT
   O_ORDERKEY, O_CUSTKEY, O_ORDERSTATUS, O_TOTALPRICE, O_ORDERDATE,
   O_ORDERPRIORITY, O_CLERK, O_SHIPPRIORITY, O_COMMENT,
-  :batch_id, :source_files[CAST(file_index AS BIGINT) + 1], ROW_NUMBER() OVER (), :loaded_at
-FROM read_csv(
-  :paths,
-  columns = {
-    'O_ORDERKEY': 'BIGINT', 'O_CUSTKEY': 'BIGINT', 'O_ORDERSTATUS': 'VARCHAR',
-    'O_TOTALPRICE': 'DECIMAL(12,2)', 'O_ORDERDATE': 'DATE', 'O_ORDERPRIORITY': 'VARCHAR',
-    'O_CLERK': 'VARCHAR', 'O_SHIPPRIORITY': 'INTEGER', 'O_COMMENT': 'VARCHAR'
-  },
-  header = false,
-  auto_detect = false,
-  delim = ',',
-  quote = '"',
-  escape = '"',
-  nullstr = ['', '\N'],
-  allow_quoted_nulls = false,
-  dateformat = '%Y-%m-%d',
-  compression = :compression,
-  max_line_size = 16777216,
-  store_rejects = true,
-  rejects_table = 'BATCHLINE_REJECTS',
-  rejects_scan = 'BATCHLINE_REJECT_SCANS'
-);
+  :batch_id,
+  :source_files[CAST(file_index AS BIGINT) + 1],
+  SCAN_ROW - MIN(SCAN_ROW) OVER (PARTITION BY file_index) + 1,
+  :loaded_at
+FROM (
+  SELECT *, file_index, ROW_NUMBER() OVER () AS SCAN_ROW
+  FROM read_csv(
+    :paths,
+    columns = {
+      'O_ORDERKEY': 'BIGINT', 'O_CUSTKEY': 'BIGINT', 'O_ORDERSTATUS': 'VARCHAR',
+      'O_TOTALPRICE': 'DECIMAL(12,2)', 'O_ORDERDATE': 'DATE', 'O_ORDERPRIORITY': 'VARCHAR',
+      'O_CLERK': 'VARCHAR', 'O_SHIPPRIORITY': 'INTEGER', 'O_COMMENT': 'VARCHAR'
+    },
+    header = false,
+    auto_detect = false,
+    delim = ',',
+    quote = '"',
+    escape = '"',
+    nullstr = ['', '\N'],
+    allow_quoted_nulls = false,
+    dateformat = '%Y-%m-%d',
+    compression = :compression,
+    max_line_size = 16777216,
+    store_rejects = true,
+    rejects_table = 'BATCHLINE_REJECTS',
+    rejects_scan = 'BATCHLINE_REJECT_SCANS'
+  )
+) scanned;

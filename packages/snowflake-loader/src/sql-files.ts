@@ -38,7 +38,6 @@ import duckdbQuarantineRejects from '../../../sql/duckdb/quarantine-rejects.sql'
 import duckdbFirstReject from '../../../sql/duckdb/first-reject.sql';
 import duckdbRenumberAfterRejects from '../../../sql/duckdb/renumber-after-rejects.sql';
 import duckdbCountRejects from '../../../sql/duckdb/count-rejects.sql';
-import duckdbRenumberRows from '../../../sql/duckdb/renumber-rows.sql';
 import duckdbSetup from '../../../sql/duckdb/setup.sql';
 import type { Entity } from './warehouse-contract.js';
 
@@ -69,7 +68,6 @@ export const duckdb = {
   load: { orders: duckdbLoadOrders, customers: duckdbLoadCustomers } satisfies Record<Entity, string>,
   firstReject: duckdbFirstReject,
   quarantineRejects: duckdbQuarantineRejects,
-  renumberRows: duckdbRenumberRows,
   renumberAfterRejects: duckdbRenumberAfterRejects,
   countRejects: duckdbCountRejects,
   clearRejects: duckdbClearRejects,

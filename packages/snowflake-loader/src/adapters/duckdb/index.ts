@@ -97,9 +97,8 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
               asNumber(first.REJECTED_RECORDS, 'REJECTED_RECORDS'),
             );
           }
-          const table = { RAW_TABLE: inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW') };
-          await runAll(session, renderStatements(duckSql.renumberRows, table, { batch_id: batchId, source_files: sourceFiles }));
           if (rejected > 0) {
+            const table = { RAW_TABLE: inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW') };
             const files = { batch_id: batchId, source_files: sourceFiles, paths };
             await runAll(session, renderStatements(duckSql.renumberAfterRejects, table, files));
             await runAll(session, renderStatements(duckSql.quarantineRejects, {}, { ...files, entity, rejected_at: loadedAt }));
