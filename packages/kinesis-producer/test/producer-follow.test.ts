@@ -99,6 +99,53 @@ describe('following files', () => {
     expect(events.some((e) => e.type === 'file-truncated')).toBe(true);
   });
 
+  it('copytruncate with a pattern that matches the copy too: the copy is read on from where the original was, nothing sent twice', async () => {
+    const file = path.join(dir, 'orders.csv');
+    const events: ProducerEvent[] = [];
+    const before = Array.from({ length: 60 }, (_, i) => `before-${String(i).padStart(3, '0')},${'x'.repeat(20)}\n`);
+    await writeFile(file, `h\n${before.join('')}`);
+    follow({ filePattern: `${file}*`, skipHeaderLines: 1 }, events);
+    await waitFor(() => delivered() === before.join(''), 'first generation');
+    await appendFile(file, 'tail-1\n');
+    await copyFile(file, `${file}.1`);
+    await truncate(file, 0);
+    await appendFile(file, 'h\nafter-1\n');
+    await waitFor(() => delivered().includes('tail-1\n') && delivered().includes('after-1\n'), 'tail and new generation');
+    const counts = new Map<string, number>();
+    for (const line of delivered().split(/(?<=\n)/)) counts.set(line, (counts.get(line) ?? 0) + 1);
+    for (const line of before) expect(counts.get(line), line).toBe(1);
+    expect(counts.get('after-1\n')).toBe(1);
+    expect(counts.get('h\n')).toBeUndefined();
+  });
+
+  it('a copy that shows up after its original was truncated is recognised too', async () => {
+    const file = path.join(dir, 'orders.csv');
+    const events: ProducerEvent[] = [];
+    const before = Array.from({ length: 60 }, (_, i) => `b-${String(i).padStart(3, '0')},${'y'.repeat(20)}\n`);
+    await writeFile(file, before.join(''));
+    follow({ filePattern: path.join(dir, 'orders.csv{,.1}') }, events);
+    await waitFor(() => delivered() === before.join(''), 'first generation');
+    await copyFile(file, path.join(dir, 'staging.tmp'));
+    await truncate(file, 0);
+    await waitFor(() => events.some((e) => e.type === 'file-truncated'), 'truncation noticed');
+    await appendFile(path.join(dir, 'staging.tmp'), 'late-1\n'); // written to the copy only
+    await rename(path.join(dir, 'staging.tmp'), `${file}.1`);
+    await waitFor(() => delivered().includes('late-1\n'), 'the copy read on');
+    expect(delivered()).toBe(`${before.join('')}late-1\n`);
+  });
+
+  it('a new file at a rotated path with the very same first lines is a new generation, read in full', async () => {
+    const file = path.join(dir, 'orders.csv');
+    const same = Array.from({ length: 60 }, (_, i) => `s-${String(i).padStart(3, '0')},${'z'.repeat(20)}\n`).join('');
+    await writeFile(file, same);
+    follow({ filePattern: file });
+    await waitFor(() => delivered() === same, 'first generation');
+    await rename(file, `${file}.1`);
+    await writeFile(file, `${same}extra\n`);
+    await waitFor(() => delivered().endsWith('extra\n'), 'second generation');
+    expect(delivered()).toBe(`${same}${same}extra\n`);
+  });
+
   it('deletion is noticed: what was written before is delivered, and the file is let go', async () => {
     const file = path.join(dir, 'orders.csv');
     const events: ProducerEvent[] = [];

@@ -29,6 +29,9 @@ const FATAL_CODES = new Set([
   'CredentialsProviderError',
 ]);
 
+const EMPTY = Buffer.alloc(0);
+/** Bytes compared at the end of what was read, to recognise a copy. */
+const TAIL_BYTES = 1024;
 /** Largest read from a file at once. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Most bytes read from one file per poll cycle, so one busy file does not starve the others. */
@@ -75,6 +78,11 @@ interface TailedFile {
   headerRemaining: number;
   /** The dead-letter record in progress (an oversized record streamed in pieces). */
   deadRange: PendingRange | undefined;
+  /** The last bytes (up to 1 KiB) before `tailEnd`, the end of the last complete record read: to recognise a copy of this file. */
+  tail: Buffer;
+  tailEnd: number;
+  /** The last bytes (up to 1 KiB) read, ending at `readOffset`. */
+  recent: Buffer;
   /** Set once the path no longer leads to this file. */
   ending: { readonly since: number; readonly reason: 'rotated' | 'deleted' } | undefined;
   closed: boolean;
@@ -126,6 +134,8 @@ interface FlowState {
   ageDue: boolean;
   /** First discovery done: END_OF_FILE applies only to files present then. */
   discovered: boolean;
+  /** Content of files truncated in place (copytruncate), so their copy is read from where we were, not from 0. */
+  truncated: Array<{ readonly path: string; readonly hash: string; readonly tail: Buffer; readonly tailEnd: number; readonly at: number }>;
   fatal: ProducerError | undefined;
 }
 
@@ -217,6 +227,7 @@ class TailingProducer implements Producer {
       ageTimer: undefined,
       ageDue: false,
       discovered: false,
+      truncated: [],
       fatal: undefined,
     }));
     this.checkpoints = new CheckpointStore(path.resolve(options.checkpointFile));
@@ -530,6 +541,14 @@ class TailingProducer implements Producer {
       } else if (recovering) {
         await handle.close();
         return undefined;
+      } else if (!saved && (offset = await this.copiedFrom(flow, p, handle, fp, key, size)) > 0) {
+        this.onEvent({
+          type: 'file-opened',
+          stream: flow.settings.deliveryStream,
+          path: p,
+          offset,
+          message: 'same first KiB as a followed file: a copy (copytruncate); reading on from where that file was read',
+        });
       } else if (!saved && !flow.discovered && flow.settings.initialPosition === 'END_OF_FILE') {
         offset = await lastLineEnd(handle, size);
       }
@@ -549,6 +568,9 @@ class TailingProducer implements Producer {
         splitter: new CsvRecordSplitter(FIREHOSE_LIMITS.maxRecordBytes, offset),
         tracker: new AckTracker(offset),
         headerRemaining: offset === 0 ? flow.settings.skipHeaderLines : 0,
+        tail: EMPTY,
+        tailEnd: offset,
+        recent: EMPTY,
         deadRange: undefined,
         ending: undefined,
         closed: false,
@@ -561,6 +583,52 @@ class TailingProducer implements Producer {
       await handle.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * copytruncate copies a followed file, then truncates it. A new file that starts with
+   * the same KiB as a followed (or lately truncated) file and holds the same bytes just
+   * before where that file was read up to is such a copy: it is read on from there, so
+   * lines written just before the truncation are not lost and the rest is not sent
+   * twice. A copy never takes its original's path (a new file there after a rename is
+   * a new generation, whatever it holds). Anything less certain is a new file, read
+   * from 0 (duplicates, never loss). Returns the offset to start at, or 0.
+   */
+  private async copiedFrom(flow: FlowState, p: string, handle: FileHandle, fp: Fingerprint, key: string, size: number): Promise<number> {
+    if (fp.bytes !== FINGERPRINT_BYTES) return 0;
+    const candidates = [
+      ...[...flow.files.values()]
+        .filter((f) => f.key !== key && !f.ending && f.fp.bytes === FINGERPRINT_BYTES)
+        .map((f) => ({ path: f.path, hash: f.fp.hash, tail: f.tail, tailEnd: f.tailEnd, generation: undefined as unknown })),
+      ...flow.truncated.map((t) => ({ ...t, generation: t as unknown })),
+    ];
+    for (const c of candidates) {
+      if (c.path === p || c.hash !== fp.hash || c.tail.length === 0 || c.tail.length !== Math.min(TAIL_BYTES, c.tailEnd) || size < c.tailEnd) continue;
+      const here = Buffer.alloc(c.tail.length);
+      const { bytesRead } = await handle.read(here, 0, here.length, c.tailEnd - here.length);
+      if (bytesRead !== here.length || !here.equals(c.tail)) continue;
+      if (c.generation) flow.truncated = flow.truncated.filter((t) => t !== c.generation);
+      return c.tailEnd;
+    }
+    return 0;
+  }
+
+  /** Keep the bytes just before the last complete record's end (see copiedFrom). */
+  private rememberTail(file: TailedFile, chunk: Buffer, bytesRead: number): void {
+    const chunkStart = file.readOffset - bytesRead;
+    const complete = file.readOffset - file.splitter.pendingBytes;
+    if (complete > file.tailEnd && complete > chunkStart) {
+      const inChunk = complete - chunkStart;
+      file.tail =
+        inChunk >= TAIL_BYTES
+          ? Buffer.from(chunk.subarray(inChunk - TAIL_BYTES, inChunk))
+          : Buffer.concat([file.recent.subarray(Math.max(0, file.recent.length - (TAIL_BYTES - inChunk))), chunk.subarray(0, inChunk)]);
+      file.tailEnd = complete;
+    }
+    file.recent =
+      bytesRead >= TAIL_BYTES
+        ? Buffer.from(chunk.subarray(bytesRead - TAIL_BYTES, bytesRead))
+        : Buffer.concat([file.recent, chunk.subarray(0, bytesRead)]).subarray(-TAIL_BYTES);
   }
 
   private async matches(handle: FileHandle, saved: FileCheckpoint): Promise<boolean> {
@@ -579,11 +647,18 @@ class TailingProducer implements Producer {
     file.size = size;
     if (truncated) {
       this.onEvent({ type: 'file-truncated', stream: flow.settings.deliveryStream, path: file.path, offset: file.readOffset });
+      if (file.fp.bytes === FINGERPRINT_BYTES && file.tail.length > 0) {
+        const now = Date.now();
+        flow.truncated = flow.truncated.filter((t) => now - t.at < 600_000).slice(-15);
+        flow.truncated.push({ path: file.path, hash: file.fp.hash, tail: file.tail, tailEnd: file.tailEnd, at: now });
+      }
       file.readOffset = 0;
       file.splitter = new CsvRecordSplitter(FIREHOSE_LIMITS.maxRecordBytes, 0);
       file.tracker = new AckTracker(0);
       file.deadRange = undefined;
       file.headerRemaining = flow.settings.skipHeaderLines;
+      file.tail = file.recent = EMPTY;
+      file.tailEnd = 0;
     }
     if (truncated || (file.fp.bytes < FINGERPRINT_BYTES && size > file.fp.bytes)) file.fp = await fingerprint(file.handle);
   }
@@ -610,6 +685,7 @@ class TailingProducer implements Producer {
       if (bytesRead === 0) break;
       file.readOffset += bytesRead;
       readTotal += bytesRead;
+      this.rememberTail(file, chunk, bytesRead);
       if (file.readOffset > file.size) file.size = file.readOffset;
       file.splitter.pushTo(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead), file.handler);
       await this.dispatchReady(flow);
