@@ -17,6 +17,12 @@ export interface RecordSink {
    * (the landing sink acknowledges only once an object is written). Optional.
    */
   flush?(): Promise<void>;
+  /**
+   * Bytes that must be pending before this sink settles calls by size (the landing
+   * sink holds a call until its object fills). The producer keeps enough calls in
+   * flight to reach it, or every call would wait for the sink's interval. Optional.
+   */
+  readonly minPendingBytes?: number;
 }
 
 /** What the landing sink needs from an object store (any @batchline/s3-lifecycle ObjectStore fits). */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLandingSink, createProducer } from '../src/index.js';
 import { referenceRecords } from './support/csv-reference.js';
 import { MemoryLandingStore } from './support/memory-store.js';
+import { waitFor } from './support/wait.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -168,5 +169,25 @@ describe('drain() into the landing sink', () => {
     await producer.drain();
     // The half-written line at start is read whole once complete, not sent as a fragment.
     expect(landed(store, 'b/')).toBe('2-half-done\n3\n');
+  });
+
+  it('following into the landing sink fills objects by size, without waiting for its interval', async () => {
+    const file = path.join(dir, 'big.csv');
+    const line = `${'q'.repeat(99)}\n`;
+    await writeFile(file, line.repeat(230_000)); // 23 MB
+    const store = new MemoryLandingStore();
+    const producer = createProducer({
+      flows: [{ filePattern: file, deliveryStream: 's' }],
+      // Firehose's defaults: 5 MiB or 300 s. One call (4 MiB) alone could never fill an object.
+      sink: createLandingSink({ store, prefixes: { s: 's/' } }),
+      checkpointFile: path.join(dir, 'cp.json'),
+    });
+    const running = producer.start();
+    const landedBytes = () => [...store.objects.values()].reduce((n, b) => n + b.length, 0);
+    await waitFor(() => landedBytes() >= 15 * 1024 * 1024, 'objects written by size');
+    await producer.stop();
+    await running;
+    expect(landedBytes()).toBe(line.length * 230_000);
+    for (const body of store.objects.values()) expect(body.length).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
 });

@@ -128,6 +128,8 @@ interface FlowState {
   ready: OutRecord[][];
   readonly inFlight: Set<Promise<void>>;
   readonly pool: BufferPool;
+  /** Concurrent calls: maxInFlightCalls, or more when the sink holds calls until it has enough bytes. */
+  readonly maxInFlight: number;
   /** Reused for every read: pieces are copied out before the next read. */
   readonly readBuffer: Buffer;
   ageTimer: NodeJS.Timeout | undefined;
@@ -178,7 +180,6 @@ class TailingProducer implements Producer {
   private readonly checkpoints: CheckpointStore;
   private readonly deadLetters: DeadLetterFile;
   private readonly counters = new Counters();
-  private readonly maxInFlight: number;
   private readonly retryBase: number;
   private readonly retryMax: number;
   private readonly shutdownTimeout: number;
@@ -213,6 +214,7 @@ class TailingProducer implements Producer {
       if (ids.has(s.id)) throw new Error(`Two flows send ${JSON.stringify(s.filePattern)} to ${JSON.stringify(s.deliveryStream)}`);
       ids.add(s.id);
     }
+    const maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 1);
     this.flows = settings.map((s) => ({
       settings: s,
       files: new Map(),
@@ -222,6 +224,10 @@ class TailingProducer implements Producer {
       ready: [],
       inFlight: new Set(),
       pool: new BufferPool(Math.max(1, s.aggregatedRecordSizeBytes), 12),
+      maxInFlight: Math.max(
+        maxInFlight,
+        Math.min(64, Math.ceil((options.sink.minPendingBytes ?? 0) / s.callBytes) + (options.sink.minPendingBytes ? 1 : 0)),
+      ),
       // Without aggregation every record is an object of its own: smaller reads keep one read's worth small.
       readBuffer: Buffer.allocUnsafeSlow(s.aggregatedRecordSizeBytes > 0 ? READ_CHUNK_BYTES : READ_CHUNK_BYTES / 16),
       ageTimer: undefined,
@@ -233,7 +239,6 @@ class TailingProducer implements Producer {
     this.checkpoints = new CheckpointStore(path.resolve(options.checkpointFile));
     this.checkpoints.source(() => this.snapshot());
     this.deadLetters = new DeadLetterFile(path.resolve(options.deadLetterFile ?? `${options.checkpointFile}.dead-letter.csv`));
-    this.maxInFlight = positiveInteger('maxInFlightCalls', options.maxInFlightCalls, 1);
     this.retryBase = positiveInteger('retryBaseDelayMillis', options.retryBaseDelayMillis, 100);
     this.retryMax = positiveInteger('retryMaxDelayMillis', options.retryMaxDelayMillis, 10_000);
     this.shutdownTimeout = positiveInteger('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 30_000, 0);
@@ -840,7 +845,7 @@ class TailingProducer implements Producer {
   private async dispatchReady(flow: FlowState): Promise<void> {
     while (flow.ready.length > 0) {
       if (flow.fatal || this.abandoned) return;
-      while (flow.inFlight.size >= this.maxInFlight) {
+      while (flow.inFlight.size >= flow.maxInFlight) {
         await Promise.race(flow.inFlight);
         if (flow.fatal || this.abandoned) return;
       }

@@ -129,6 +129,8 @@ export function createLandingSink(options: LandingSinkOptions): RecordSink {
   }
 
   return {
+    // A call resolves when its object is written, and an object is written when full.
+    minPendingBytes: bufferSizeBytes,
     putRecordBatch(stream, records) {
       if (closed) return Promise.reject(new Error('The landing sink is closed'));
       const failAll = (code: string, message: string): Promise<PutOutcome[]> =>
