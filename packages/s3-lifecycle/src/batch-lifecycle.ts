@@ -326,7 +326,8 @@ class StoreBatchLifecycle implements BatchLifecycle {
   }
 
   /**
-   * Copy each pinned file to the target prefix, then delete the sources in batches. Every step is
+   * Copy each pinned file to the target prefix, then delete the sources in batches (or rename each
+   * file, on a store that can move atomically). Every step is
    * idempotent: a file already at the target (source gone) counts as moved; a file in neither place
    * is an error naming it. On the first failure no new file is started, and the call returns only
    * after the files in flight settled, so nothing runs on behind the caller's back.
@@ -350,8 +351,8 @@ class StoreBatchLifecycle implements BatchLifecycle {
         try {
           lease.assertHeld();
           const source = from + file.path;
-          const moved = await this.copyOne(manifest, file, source, to + file.path, pinned);
-          if (moved) deletes.push(source);
+          const copied = await this.transferOne(manifest, file, source, to + file.path, pinned);
+          if (copied && !this.store.move) deletes.push(source);
           if (deletes.length >= MAX_DELETE_BATCH) await flushDeletes(deletes.splice(0, MAX_DELETE_BATCH));
           done++;
           this.options.onProgress?.({ entity, batchId, step, done, total });
@@ -367,10 +368,15 @@ class StoreBatchLifecycle implements BatchLifecycle {
     while (deletes.length > 0) await flushDeletes(deletes.splice(0, MAX_DELETE_BATCH));
   }
 
-  /** True when the source was copied (and must be deleted); false when it had already moved. */
-  private async copyOne(manifest: BatchManifest, file: ManifestFile, source: string, target: string, pinned: boolean): Promise<boolean> {
+  /**
+   * Copy (or, where the store can, atomically move) one file. True when the source was transferred
+   * now (a copied source must still be deleted); false when it had already moved.
+   */
+  private async transferOne(manifest: BatchManifest, file: ManifestFile, source: string, target: string, pinned: boolean): Promise<boolean> {
+    const options = { size: file.size, ...(pinned ? { ifMatch: file.etag } : {}) };
     try {
-      await this.store.copy(source, target, { size: file.size, ...(pinned ? { ifMatch: file.etag } : {}) });
+      if (this.store.move) await this.store.move(source, target, options);
+      else await this.store.copy(source, target, options);
       return true;
     } catch (error) {
       if (error instanceof PreconditionFailedError) {

@@ -38,6 +38,12 @@ export interface ObjectStore {
    * PreconditionFailedError when `options.ifMatch` is set and the source's ETag differs.
    */
   copy(sourceKey: string, targetKey: string, options?: CopyOptions): Promise<StoredObject>;
+  /**
+   * Optional atomic move, for stores that have one (a filesystem rename): the object is at the
+   * source or at the target, never both, never neither. Same errors as `copy`. Stores without it
+   * are moved by `copy` + `deleteMany`.
+   */
+  move?(sourceKey: string, targetKey: string, options?: CopyOptions): Promise<StoredObject>;
   /** Delete up to any number of keys (chunked by the adapter); errors are reported per key. */
   deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]>;
   /** A filesystem path for the key when the store is a local directory, so an engine can read it in place. */

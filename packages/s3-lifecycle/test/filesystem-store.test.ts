@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileObjectStore, InvalidKeyError, openObjectStore } from '../src/index.js';
+import { FileObjectStore, InvalidKeyError, ObjectNotFoundError, PreconditionFailedError, openObjectStore } from '../src/index.js';
 import { describeObjectStoreContract, readAll } from './support/store-contract.js';
 
 async function tempStore(): Promise<{ store: FileObjectStore; dir: string; close(): Promise<void> }> {
@@ -65,5 +65,26 @@ describe('FileObjectStore on disk', () => {
     expect(absolute.location).toBe('file:///tmp/abs%20dir');
     expect(() => openObjectStore('ftp://x')).toThrow(/expected file:\/\/<dir>/);
     expect(() => openObjectStore('file://')).toThrow(/no directory/);
+  });
+});
+
+describe('FileObjectStore.move (atomic rename)', () => {
+  it('moves byte-exact, pinned to the ETag, and reports a missing or changed source without touching anything', async () => {
+    const { store, close } = await tempStore();
+    try {
+      await store.put('m/landing/2026/01/02/03/a b=&+#.csv', 'pinned body');
+      const etag = (await store.head('m/landing/2026/01/02/03/a b=&+#.csv'))!.etag;
+      const moved = await store.move('m/landing/2026/01/02/03/a b=&+#.csv', 'm/processing/x/a b=&+#.csv', { ifMatch: etag });
+      expect(moved).toMatchObject({ key: 'm/processing/x/a b=&+#.csv', size: 11, etag });
+      expect(await store.head('m/landing/2026/01/02/03/a b=&+#.csv')).toBeUndefined();
+      expect((await readAll(store, 'm/processing/x/a b=&+#.csv')).toString()).toBe('pinned body');
+      await expect(store.move('m/landing/2026/01/02/03/a b=&+#.csv', 'm/elsewhere')).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await store.put('m/landing/changed', 'new');
+      await expect(store.move('m/landing/changed', 'm/processing/changed', { ifMatch: etag })).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect((await readAll(store, 'm/landing/changed')).toString()).toBe('new');
+      expect(await store.head('m/processing/changed')).toBeUndefined();
+    } finally {
+      await close();
+    }
   });
 });

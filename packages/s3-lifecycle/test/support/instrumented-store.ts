@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { CopyOptions, DeleteOutcome, ObjectBody, ObjectStore, StoredObject } from '../../src/index.js';
 
-export type Method = 'list' | 'head' | 'get' | 'put' | 'putIfAbsent' | 'putIfMatch' | 'copy' | 'deleteMany';
+export type Method = 'list' | 'head' | 'get' | 'put' | 'putIfAbsent' | 'putIfMatch' | 'copy' | 'move' | 'deleteMany';
 
 export interface Hooks {
   /** Runs before each request; throwing here fails it before it reaches the store. */
@@ -15,13 +15,19 @@ export interface Hooks {
  * lets a test run code before or after any of them, e.g. to fail the Nth request.
  */
 export class InstrumentedStore implements ObjectStore {
-  readonly counts: Record<Method, number> = { list: 0, head: 0, get: 0, put: 0, putIfAbsent: 0, putIfMatch: 0, copy: 0, deleteMany: 0 };
+  readonly counts: Record<Method, number> = { list: 0, head: 0, get: 0, put: 0, putIfAbsent: 0, putIfMatch: 0, copy: 0, move: 0, deleteMany: 0 };
   requests = 0;
+
+  /** Present exactly when the inner store has it, so the lifecycle takes the same path as without the wrapper. */
+  readonly move?: (sourceKey: string, targetKey: string, options?: CopyOptions) => Promise<StoredObject>;
 
   constructor(
     readonly inner: ObjectStore,
     public hooks: Hooks = {},
-  ) {}
+  ) {
+    const move = inner.move?.bind(inner);
+    if (move) this.move = (s, t, o) => this.call('move', [s, t, o], () => move(s, t, o));
+  }
 
   get location(): string {
     return this.inner.location;

@@ -1,6 +1,7 @@
 import { type BatchId, toBatchId } from '@batchline/batch-id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BatchDeleteError,
   BatchFileError,
   BatchInProgressError,
   type BatchLifecycle,
@@ -85,10 +86,10 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       expect(first.files).toEqual(expectedManifestFiles(files));
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([`${root}orders/landing/${late.path}`]);
 
-      const copiesBefore = counted.counts.copy;
+      const copiesBefore = counted.counts.copy + counted.counts.move;
       const replay = await lifecycle(root, counted).claim('orders', BATCH);
       expect(replay).toEqual(first);
-      expect(counted.counts.copy).toBe(copiesBefore);
+      expect(counted.counts.copy + counted.counts.move).toBe(copiesBefore);
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([`${root}orders/landing/${late.path}`]);
 
       const next = await life.claim('orders', BATCH_2);
@@ -163,22 +164,59 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       const root = freshRoot();
       const files = makeLandingFiles(9);
       let fail = true;
+      let transfers = 0;
       const flaky = new InstrumentedStore(store, {
         before(method) {
-          if (method === 'deleteMany' && fail) throw new InjectedFailure('delete lost');
+          if (!fail) return;
+          if ((method === 'copy' || method === 'move') && ++transfers === 6) throw new InjectedFailure('runner died mid-move');
         },
       });
       const life = lifecycle(root, flaky);
       await land(store, life.landingPrefix('orders'), files);
       await expect(life.claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
-      expect(await listKeys(store, `${root}orders/landing/`)).toHaveLength(9);
-      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(9);
       expect((await life.readManifest('orders', BATCH))?.state).toBe('claiming');
       await expect(life.archive('orders', BATCH)).rejects.toThrow(/claim did not finish/);
+      // Make sure at least one file sits in both places, as after a copy whose delete never ran.
+      const stillLanding = (await listKeys(store, `${root}orders/landing/`)).map((k) => k.slice(`${root}orders/landing/`.length));
+      expect(stillLanding.length).toBeGreaterThan(0);
+      await store.copy(`${root}orders/landing/${stillLanding[0]}`, life.processingKey('orders', BATCH, stillLanding[0]!));
       fail = false;
       expect((await life.claim('orders', BATCH)).state).toBe('claimed');
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
-      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(9);
+      const processing = await snapshot(store, `${root}orders/processing/${BATCH}/`);
+      expect(processing.size).toBe(9);
+      for (const f of files) expect(processing.get(life.processingKey('orders', BATCH, f.path))?.equals(f.bytes), f.path).toBe(true);
+    });
+
+    it('surfaces per-key delete errors, naming the keys, and a re-run finishes the deletes', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(4);
+      await land(store, `${root}orders/landing/`, files);
+      // A store without an atomic move, whose DeleteObjects refuses one key (as S3 does per key).
+      const refusing: ObjectStore = {
+        location: store.location,
+        list: (p) => store.list(p),
+        head: (k) => store.head(k),
+        get: (k) => store.get(k),
+        put: (k, b) => store.put(k, b),
+        putIfAbsent: (k, b) => store.putIfAbsent(k, b),
+        putIfMatch: (k, b, e) => store.putIfMatch(k, b, e),
+        copy: (s, t, o) => store.copy(s, t, o),
+        deleteMany: async (keys) => {
+          const [first, ...rest] = keys;
+          const outcomes = await store.deleteMany(rest);
+          return [{ key: first!, error: { code: 'AccessDenied', message: 'Access Denied' } }, ...outcomes];
+        },
+      };
+      const error = await lifecycle(root, refusing).claim('orders', BATCH).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BatchDeleteError);
+      expect((error as Error).message).toMatch(/AccessDenied/);
+      const refusedKey = (error as BatchDeleteError).failures[0]!.key;
+      expect(refusedKey.startsWith(`${root}orders/landing/`)).toBe(true);
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([refusedKey]);
+      expect((await lifecycle(root).claim('orders', BATCH)).state).toBe('claimed');
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
+      expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(4);
     });
 
     it('fails loudly, naming the file, when a pinned file is in neither place', async () => {
@@ -261,7 +299,7 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
         expect(reason).toBeInstanceOf(BatchInProgressError);
         expect((reason as Error).message).toMatch(/claim of orders\/20260102T0310 is held by/);
       }
-      expect(gated.counts.copy).toBe(files.length);
+      expect(gated.counts.copy + gated.counts.move).toBe(files.length);
       expect(await listKeys(store, `${root}orders/processing/`)).toHaveLength(files.length);
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
     });
@@ -276,7 +314,7 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       );
       for (const m of manifests) expect(m).toEqual(manifests[0]);
       expect(manifests[0]!.files).toEqual(expectedManifestFiles(files));
-      expect(counted.counts.copy).toBe(files.length);
+      expect(counted.counts.copy + counted.counts.move).toBe(files.length);
     });
 
     it('a lease left by a crashed runner blocks others until it expires; the same owner resumes at once', async () => {

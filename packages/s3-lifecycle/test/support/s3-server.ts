@@ -20,14 +20,36 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { buildApp } from 'fauxqs';
+import { type BuildAppOptions, buildApp } from 'fauxqs';
 import { S3ObjectStore, createS3Client } from '../../src/index.js';
 import type { StoreFixture } from './store-contract.js';
 
 type App = ReturnType<typeof buildApp>;
+/** The parts of Fastify's request and reply the layer uses (fastify itself is fauxqs's dependency, not ours). */
+type HookRequest = Parameters<Parameters<App['addHook']>[1]>[0] & {
+  method: string;
+  url: string;
+  params: unknown;
+  query: unknown;
+  headers: Record<string, string | string[] | undefined>;
+};
+type HookReply = Parameters<Parameters<App['addHook']>[1]>[1] & {
+  status(code: number): HookReply;
+  header(name: string, value: string): HookReply;
+  send(payload: unknown): HookReply;
+  raw: { once(event: 'close', listener: () => void): void };
+};
 
 interface FauxqsObject {
   key: string;
+  etag: string;
+  body: Buffer;
+}
+
+export interface DirectAccess {
+  put(bucket: string, key: string, body: Buffer): void;
+  /** key -> ETag (the MD5 of the stored bytes) for every object under `prefix`. */
+  etags(bucket: string, prefix: string): Map<string, string>;
 }
 interface FauxqsList {
   objects: FauxqsObject[];
@@ -42,10 +64,6 @@ interface FauxqsListOptions {
   marker?: string;
 }
 
-function utf8Compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** fauxqs's stores, with S3's byte-order listing (the classes are not in the package's exports map). */
 async function fauxqsStores() {
   const dist = import.meta.resolve('fauxqs');
@@ -54,21 +72,38 @@ async function fauxqsStores() {
     import(new URL('./sqs/sqsStore.js', dist).href),
     import(new URL('./sns/snsStore.js', dist).href),
   ]);
-  class ByteOrderS3Store extends S3Store {
+  const Base = S3Store as new () => {
+    listObjects(bucket: string, options?: FauxqsListOptions): FauxqsList;
+    putObject(bucket: string, key: string, body: Buffer, contentType?: string): FauxqsObject;
+  };
+  class ByteOrderS3Store extends Base {
     override listObjects(bucket: string, options: FauxqsListOptions = {}): FauxqsList {
       if (options.delimiter) return super.listObjects(bucket, options) as FauxqsList;
       const all = (super.listObjects(bucket, { prefix: options.prefix ?? '', maxKeys: Number.MAX_SAFE_INTEGER }) as FauxqsList).objects;
-      const after = options.startAfter ?? options.marker ?? '';
-      const sorted = all.filter((o) => after === '' || utf8Compare(o.key, after) > 0).sort((a, b) => utf8Compare(a.key, b.key));
+      const after = Buffer.from(options.startAfter ?? options.marker ?? '', 'utf8');
+      const sorted = all
+        .map((o) => ({ o, bytes: Buffer.from(o.key, 'utf8') }))
+        .filter(({ bytes }) => after.length === 0 || Buffer.compare(bytes, after) > 0)
+        .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+        .map(({ o }) => o);
       const maxKeys = options.maxKeys ?? 1000;
       return { objects: sorted.slice(0, maxKeys), commonPrefixes: [], isTruncated: sorted.length > maxKeys };
     }
   }
-  return { s3Store: new ByteOrderS3Store(), sqsStore: new SqsStore(), snsStore: new SnsStore() };
+  const s3Store = new ByteOrderS3Store();
+  const direct: DirectAccess = {
+    put: (bucket, key, body) => void s3Store.putObject(bucket, key, body, 'application/octet-stream'),
+    etags: (bucket, prefix) =>
+      new Map(s3Store.listObjects(bucket, { prefix, maxKeys: Number.MAX_SAFE_INTEGER }).objects.map((o) => [o.key, o.etag] as const)),
+  };
+  const stores = { s3Store, sqsStore: new SqsStore(), snsStore: new SnsStore() } as unknown as NonNullable<BuildAppOptions['stores']>;
+  return { stores, direct };
 }
 
 export interface S3Server {
   readonly endpoint: string;
+  /** Test set-up and inspection straight on the server's memory, bypassing HTTP (e.g. seeding 50 files per crash scenario). */
+  readonly direct: DirectAccess;
   /** Conditional requests answered 412/404 by the layer, for tests that want to see it work. */
   readonly rejected: { count: number };
   close(): Promise<void>;
@@ -108,7 +143,7 @@ function addS3Conditions(app: App, rejected: { count: number }): void {
     return res.statusCode === 200 ? String(res.headers.etag) : undefined;
   }
 
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preHandler', async (request: HookRequest, reply: HookReply) => {
     const params = request.params as { bucket?: string; '*'?: string } | undefined;
     const bucket = params?.bucket;
     const key = params?.['*'];
@@ -160,13 +195,14 @@ function addS3Conditions(app: App, rejected: { count: number }): void {
 }
 
 export async function startS3Server(): Promise<S3Server> {
-  const app = buildApp({ logger: false, stores: await fauxqsStores() });
+  const { stores, direct } = await fauxqsStores();
+  const app = buildApp({ logger: false, stores });
   const rejected = { count: 0 };
   addS3Conditions(app, rejected);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fauxqs did not report a TCP address');
-  return { endpoint: `http://127.0.0.1:${address.port}`, rejected, close: () => app.close() };
+  return { endpoint: `http://127.0.0.1:${address.port}`, direct, rejected, close: () => app.close() };
 }
 
 /** Credentials for the local server only, generated per run, handed over the SDK's default chain (env). */
@@ -197,6 +233,8 @@ export async function openS3Fixture(options: { listPageSize?: number; prefix?: s
   return {
     store,
     server,
+    seed: (key, body) => server.direct.put(store.bucket, store.prefix + key, body),
+    etags: (prefix) => new Map([...server.direct.etags(store.bucket, store.prefix + prefix)].map(([k, e]) => [k.slice(store.prefix.length), e])),
     close: async () => {
       store.client.destroy();
       await server.close();

@@ -7,6 +7,10 @@ import { InvalidKeyError, ObjectNotFoundError, type ObjectStore, PreconditionFai
 export interface StoreFixture {
   readonly store: ObjectStore;
   close(): Promise<void>;
+  /** Optional back door for bulk test set-up: write an object without a request. */
+  seed?(key: string, body: Buffer): void;
+  /** Optional back door for inspection: key -> MD5 ETag of every object under `prefix`, without a request. */
+  etags?(prefix: string): Map<string, string>;
 }
 
 /** Keys that have broken S3 tools before: spaces, unicode, and URL-significant characters. */

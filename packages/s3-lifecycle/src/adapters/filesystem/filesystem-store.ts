@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pMap from 'p-map';
@@ -32,6 +32,8 @@ const LOCK_DIR = '.batchline-locks';
 const RESERVED = new Set([TMP_DIR, LOCK_DIR]);
 const MAX_SEGMENT_BYTES = 255;
 const ETAG_CACHE_LIMIT = 200_000;
+/** Files up to this size are copied through memory in one read (faster than streams for landing-sized files). */
+const SMALL_FILE_BYTES = 8 * 1024 * 1024;
 
 interface CachedEtag {
   readonly ino: number;
@@ -67,11 +69,6 @@ function hashingTap(): { tap: Transform; result: () => { etag: string; size: num
     },
   });
   return { tap, result: () => ({ etag: quoteMd5(hash), size }) };
-}
-
-function toStream(body: ObjectBody): Readable {
-  if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([Buffer.from(body)]);
-  return body;
 }
 
 /**
@@ -145,7 +142,7 @@ export class FileObjectStore implements ObjectStore {
 
   async put(key: string, body: ObjectBody): Promise<StoredObject> {
     const file = this.localPath(key);
-    const temp = await this.writeTemp(toStream(body));
+    const temp = await this.writeTemp(body);
     try {
       await this.publish(temp.path, file, (from, to) => rename(from, to));
     } catch (error) {
@@ -158,8 +155,8 @@ export class FileObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
     const file = this.localPath(key);
     // Cheap early answer; the link below still decides any race.
-    if (await lstat(file).then(() => true, () => false)) return false;
-    const temp = await this.writeTemp(toStream(body));
+    if (await this.exists(file)) return false;
+    const temp = await this.writeTemp(body);
     try {
       // link(2) fails with EEXIST when the name exists: the filesystem picks exactly one winner.
       await this.publish(temp.path, file, (from, to) => link(from, to));
@@ -175,7 +172,7 @@ export class FileObjectStore implements ObjectStore {
 
   async putIfMatch(key: string, body: ObjectBody, etag: string): Promise<boolean> {
     const file = this.localPath(key);
-    const temp = await this.writeTemp(toStream(body));
+    const temp = await this.writeTemp(body);
     try {
       return await this.withKeyLock(key, async () => {
         const current = await this.head(key);
@@ -194,7 +191,13 @@ export class FileObjectStore implements ObjectStore {
     const target = this.localPath(targetKey);
     const handle = await this.openForRead(sourceKey, source);
     // Hash the bytes actually copied, so `ifMatch` vouches for exactly what lands at the target.
-    const temp = await this.writeTemp(handle.createReadStream());
+    let temp: { path: string; etag: string; size: number };
+    try {
+      const { size } = await handle.stat();
+      temp = await this.writeTemp(size <= SMALL_FILE_BYTES ? await handle.readFile() : handle.createReadStream({ autoClose: false }));
+    } finally {
+      await handle.close();
+    }
     try {
       if (options.ifMatch !== undefined && temp.etag !== options.ifMatch) {
         throw new PreconditionFailedError(sourceKey, options.ifMatch);
@@ -205,6 +208,37 @@ export class FileObjectStore implements ObjectStore {
       throw error;
     }
     return this.remember(targetKey, target, temp.etag);
+  }
+
+  /** rename(2): atomic within the store's filesystem. With `ifMatch`, the inode that moved is the one that was hashed. */
+  async move(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<StoredObject> {
+    const source = this.localPath(sourceKey);
+    const target = this.localPath(targetKey);
+    const handle = await this.openForRead(sourceKey, source);
+    let before: Stats;
+    let etag: string;
+    try {
+      before = await handle.stat();
+      etag = await this.etagOf(source, before, handle);
+    } finally {
+      await handle.close();
+    }
+    if (options.ifMatch !== undefined && etag !== options.ifMatch) throw new PreconditionFailedError(sourceKey, options.ifMatch);
+    try {
+      await this.publish(source, target, (from, to) => rename(from, to));
+    } catch (error) {
+      if (isAbsent(error) && !(await this.exists(source))) throw new ObjectNotFoundError(sourceKey);
+      throw error;
+    }
+    this.etags.delete(source);
+    const after = await lstat(target);
+    if (after.ino !== before.ino || after.dev !== before.dev) {
+      // The source was replaced between hashing and renaming: what moved is not the pinned version.
+      throw new PreconditionFailedError(sourceKey, options.ifMatch ?? etag);
+    }
+    this.cacheEtag(target, after, etag);
+    await this.pruneEmptyDirs(new Set([path.dirname(source)]));
+    return { key: targetKey, size: after.size, etag, lastModified: after.mtime };
   }
 
   async deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]> {
@@ -304,31 +338,50 @@ export class FileObjectStore implements ObjectStore {
     return { key, size: stats.size, etag, lastModified: stats.mtime };
   }
 
-  private async writeTemp(body: Readable): Promise<{ path: string; etag: string; size: number }> {
+  private async writeTemp(body: ObjectBody): Promise<{ path: string; etag: string; size: number }> {
     this.ready ??= mkdir(path.join(this.root, TMP_DIR), { recursive: true }).then(() => undefined);
     await this.ready;
     const temp = path.join(this.root, TMP_DIR, randomUUID());
-    const { tap, result } = hashingTap();
     try {
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        // Small bodies skip the stream machinery: one write, one optional fsync.
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        const handle = await open(temp, 'wx', 0o644);
+        try {
+          await handle.writeFile(bytes);
+          if (this.fsync) await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        return { path: temp, etag: quoteMd5(createHash('md5').update(bytes)), size: bytes.byteLength };
+      }
+      const { tap, result } = hashingTap();
       await pipeline(body, tap, createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: this.fsync }));
+      return { path: temp, ...result() };
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
-    return { path: temp, ...result() };
   }
 
-  /** Move a finished temp file to its key's path, creating folders (again, if a delete pruned them meanwhile). */
-  private async publish(temp: string, file: string, place: (from: string, to: string) => Promise<void>): Promise<void> {
+  /** Put a finished file at its key's path, creating folders when missing (again, if a delete pruned them meanwhile). */
+  private async publish(from: string, file: string, place: (from: string, to: string) => Promise<void>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      await mkdir(path.dirname(file), { recursive: true });
       try {
-        await place(temp, file);
+        await place(from, file);
         return;
       } catch (error) {
-        if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
+        if (errorCode(error) !== 'ENOENT' || attempt >= 5 || !(await this.exists(from))) throw error;
       }
+      await mkdir(path.dirname(file), { recursive: true });
     }
+  }
+
+  private async exists(file: string): Promise<boolean> {
+    return lstat(file).then(
+      () => true,
+      () => false,
+    );
   }
 
   private async pruneEmptyDirs(dirs: Set<string>): Promise<void> {
