@@ -1,6 +1,6 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import type {
   DrainOptions,
   Producer,
@@ -445,7 +445,10 @@ class TailingProducer implements Producer {
 
   private async discover(flow: FlowState, draining: boolean): Promise<void> {
     const s = flow.settings;
-    const paths = (await glob(s.filePattern, { absolute: true, onlyFiles: true, dot: true })).sort();
+    // A plain path needs no directory walk on every poll.
+    const paths = isDynamicPattern(s.filePattern)
+      ? (await glob(s.filePattern, { absolute: true, onlyFiles: true, dot: true })).sort()
+      : [path.resolve(s.filePattern)];
     const seen = new Set<string>();
     for (const p of paths) {
       let st;
