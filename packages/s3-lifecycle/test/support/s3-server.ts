@@ -6,7 +6,7 @@
  *    CompleteMultipartUpload, and `x-amz-copy-source-if-match` on CopyObject/UploadPartCopy;
  *    fauxqs ignores them. A Fastify preHandler hook takes a per-key lock for every write
  *    (PUT/POST/DELETE on an object), evaluates the precondition against the current object
- *    (read with an in-process HEAD), answers 412 PreconditionFailed (or 404 NoSuchKey for If-Match
+ *    (read from the server's memory), answers 412 PreconditionFailed (or 404 NoSuchKey for If-Match
  *    on a missing key) as S3 does, and holds the lock until the response is sent, so check and
  *    write are atomic per key.
  * 2. UploadPartCopy (multipart copy of a range of another object), which fauxqs treats as an
@@ -48,6 +48,8 @@ interface FauxqsObject {
 
 export interface DirectAccess {
   put(bucket: string, key: string, body: Buffer): void;
+  /** The object's ETag, or undefined when absent. */
+  etag(bucket: string, key: string): string | undefined;
   /** key -> ETag (the MD5 of the stored bytes) for every object under `prefix`. */
   etags(bucket: string, prefix: string): Map<string, string>;
 }
@@ -75,6 +77,7 @@ async function fauxqsStores() {
   const Base = S3Store as new () => {
     listObjects(bucket: string, options?: FauxqsListOptions): FauxqsList;
     putObject(bucket: string, key: string, body: Buffer, contentType?: string): FauxqsObject;
+    getObject(bucket: string, key: string): FauxqsObject;
   };
   class ByteOrderS3Store extends Base {
     override listObjects(bucket: string, options: FauxqsListOptions = {}): FauxqsList {
@@ -93,6 +96,13 @@ async function fauxqsStores() {
   const s3Store = new ByteOrderS3Store();
   const direct: DirectAccess = {
     put: (bucket, key, body) => void s3Store.putObject(bucket, key, body, 'application/octet-stream'),
+    etag: (bucket, key) => {
+      try {
+        return s3Store.getObject(bucket, key).etag;
+      } catch {
+        return undefined; // NoSuchKey / NoSuchBucket
+      }
+    },
     etags: (bucket, prefix) =>
       new Map(s3Store.listObjects(bucket, { prefix, maxKeys: Number.MAX_SAFE_INTEGER }).objects.map((o) => [o.key, o.etag] as const)),
   };
@@ -124,7 +134,7 @@ function parseCopySource(header: string): { bucket: string; key: string } | unde
   return slash === -1 ? undefined : { bucket: raw.slice(0, slash), key: raw.slice(slash + 1) };
 }
 
-function addS3Conditions(app: App, rejected: { count: number }): void {
+function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: number }): void {
   const locks = new Map<string, Promise<void>>();
   async function lock(id: string): Promise<() => void> {
     const previous = locks.get(id) ?? Promise.resolve();
@@ -138,9 +148,8 @@ function addS3Conditions(app: App, rejected: { count: number }): void {
       if (locks.get(id) === chained) locks.delete(id);
     };
   }
-  async function currentEtag(bucket: string, key: string): Promise<string | undefined> {
-    const res = await app.inject({ method: 'HEAD', url: `/${bucket}/${encodeKey(key)}` });
-    return res.statusCode === 200 ? String(res.headers.etag) : undefined;
+  function currentEtag(bucket: string, key: string): string | undefined {
+    return direct.etag(bucket, key);
   }
 
   app.addHook('preHandler', async (request: HookRequest, reply: HookReply) => {
@@ -160,7 +169,7 @@ function addS3Conditions(app: App, rejected: { count: number }): void {
       const ifMatch = request.headers['x-amz-copy-source-if-match'] as string | undefined;
       const source = parseCopySource(copySource);
       if (ifMatch !== undefined && source) {
-        const etag = await currentEtag(source.bucket, source.key);
+        const etag = currentEtag(source.bucket, source.key);
         if (etag !== undefined && etag !== ifMatch) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
       }
       if (isPart && source) {
@@ -185,7 +194,7 @@ function addS3Conditions(app: App, rejected: { count: number }): void {
     const ifNoneMatch = request.headers['if-none-match'];
     const ifMatch = request.headers['if-match'];
     if (ifNoneMatch === undefined && ifMatch === undefined) return;
-    const etag = await currentEtag(bucket, key);
+    const etag = currentEtag(bucket, key);
     if (ifNoneMatch === '*' && etag !== undefined) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     if (ifMatch !== undefined) {
       if (etag === undefined) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
@@ -198,7 +207,7 @@ export async function startS3Server(): Promise<S3Server> {
   const { stores, direct } = await fauxqsStores();
   const app = buildApp({ logger: false, stores });
   const rejected = { count: 0 };
-  addS3Conditions(app, rejected);
+  addS3Conditions(app, direct, rejected);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fauxqs did not report a TCP address');
