@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ObjectStore, openObjectStore } from '../src/index.js';
+import { ObjectNotFoundError, PreconditionFailedError, S3ObjectStore, openObjectStore } from '../src/index.js';
 import { type S3Server, openS3Fixture, s3StoreFixture, startS3Server, useGeneratedCredentials } from './support/s3-server.js';
 import { describeObjectStoreContract, md5Etag, readAll } from './support/store-contract.js';
 
 describeObjectStoreContract('S3 (fauxqs on loopback)', () => openS3Fixture());
 describeObjectStoreContract('S3 under a bucket prefix', () => openS3Fixture({ prefix: 'tenant/data/' }));
+describeObjectStoreContract('S3 with copy threads', () => openS3Fixture({ copyThreads: 2 }));
 
 describe('S3ObjectStore specifics', () => {
   let server: S3Server;
@@ -33,6 +34,36 @@ describe('S3ObjectStore specifics', () => {
     expect((await readAll(store, 'big/target.bin')).equals(bytes)).toBe(true);
     await expect(store.copy('big/source.bin', 'big/other.bin', { ifMatch: md5Etag('stale') })).rejects.toThrow(/no longer has ETag/);
     expect(await store.head('big/other.bin')).toBeUndefined();
+  });
+
+  it('copy threads carry the copies, and report missing and changed sources like the calling thread', async () => {
+    const store = await s3StoreFixture(server, { copyThreads: 2 });
+    try {
+      expect(store.copyThreadStats).toMatchObject({ threads: 2, ready: 2, copies: 0 });
+      await store.put('t/a b&=+#.csv', 'threaded');
+      const copied = await Promise.all(Array.from({ length: 40 }, (_, i) => store.copy('t/a b&=+#.csv', `t/copy-${i}`, { size: 8, ifMatch: md5Etag('threaded') })));
+      expect(copied.every((c) => c.etag === md5Etag('threaded'))).toBe(true);
+      expect((await readAll(store, 't/copy-39')).toString()).toBe('threaded');
+      await expect(store.copy('t/missing', 't/x', { size: 1 })).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(store.copy('t/a b&=+#.csv', 't/y', { size: 8, ifMatch: md5Etag('stale') })).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect(store.copyThreadStats.copies).toBe(42);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes a large object conditionally as a multipart upload, with the condition on completion', async () => {
+    const store = await s3StoreFixture(server);
+    const big = randomBytes(17 * 1024 * 1024);
+    expect(await store.putIfAbsent('large/manifest.json', big)).toBe(true);
+    const first = (await store.head('large/manifest.json'))!;
+    expect(first.etag).toMatch(/-3"$/);
+    expect(await store.putIfAbsent('large/manifest.json', randomBytes(9 * 1024 * 1024))).toBe(false);
+    expect(await store.putIfMatch('large/manifest.json', big.subarray(1), md5Etag('other'))).toBe(false);
+    expect(await store.putIfMatch('large/manifest.json', big.subarray(1), first.etag)).toBe(true);
+    const stored = await readAll(store, 'large/manifest.json');
+    expect(stored.length).toBe(big.length - 1);
+    expect(stored.equals(big.subarray(1))).toBe(true);
   });
 
   it('the test server enforces conditional writes (the layer is live, not a no-op)', async () => {

@@ -227,15 +227,24 @@ export function useGeneratedCredentials(): void {
 let buckets = 0;
 
 /** A fresh bucket on `server`, as an S3ObjectStore (small list pages, so paging is exercised). */
-export async function s3StoreFixture(server: S3Server, options: { listPageSize?: number; prefix?: string; maxAttempts?: number } = {}): Promise<S3ObjectStore> {
+export async function s3StoreFixture(
+  server: S3Server,
+  options: { listPageSize?: number; prefix?: string; maxAttempts?: number; copyThreads?: number } = {},
+): Promise<S3ObjectStore> {
   const bucket = `batchline-test-${process.pid}-${++buckets}`;
   const client = createS3Client({ endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2 });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  return new S3ObjectStore({ bucket, client, listPageSize: options.listPageSize ?? 7, ...(options.prefix ? { prefix: options.prefix } : {}) });
+  const common = { bucket, listPageSize: options.listPageSize ?? 7, ...(options.prefix ? { prefix: options.prefix } : {}) };
+  if (!options.copyThreads) return new S3ObjectStore({ ...common, client });
+  // Built from settings, so copies go through worker threads with their own clients.
+  client.destroy();
+  const store = new S3ObjectStore({ ...common, endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2, copyThreads: options.copyThreads });
+  await store.warmUp();
+  return store;
 }
 
 /** A StoreFixture that owns its own server. */
-export async function openS3Fixture(options: { listPageSize?: number; prefix?: string } = {}): Promise<StoreFixture & { server: S3Server }> {
+export async function openS3Fixture(options: { listPageSize?: number; prefix?: string; copyThreads?: number } = {}): Promise<StoreFixture & { server: S3Server }> {
   useGeneratedCredentials();
   const server = await startS3Server();
   const store = await s3StoreFixture(server, options);
@@ -245,6 +254,7 @@ export async function openS3Fixture(options: { listPageSize?: number; prefix?: s
     seed: (key, body) => server.direct.put(store.bucket, store.prefix + key, body),
     etags: (prefix) => new Map([...server.direct.etags(store.bucket, store.prefix + prefix)].map(([k, e]) => [k.slice(store.prefix.length), e])),
     close: async () => {
+      await store.close();
       store.client.destroy();
       await server.close();
     },
