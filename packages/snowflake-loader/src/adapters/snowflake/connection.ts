@@ -1,5 +1,7 @@
 // snowflake-sdk, loaded on first use, one dedicated connection per transaction.
-import type { Connection, ConnectionOptions, SnowflakeError } from 'snowflake-sdk';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ConfigureOptions, Connection, ConnectionOptions, LogLevel, SnowflakeError } from 'snowflake-sdk';
 import { WarehouseConfigError, WarehouseError } from '../../errors.js';
 import type { Row, SqlSession } from '../../sql-session.js';
 import type { Statement } from '../../sql-text.js';
@@ -8,11 +10,40 @@ import type { SnowflakeConfig } from './config.js';
 type SnowflakeSdk = typeof import('snowflake-sdk');
 let sdkPromise: Promise<SnowflakeSdk> | undefined;
 
+const LOG_LEVELS: readonly LogLevel[] = ['OFF', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
+
+/**
+ * The driver's process-wide log settings. By default it logs at INFO to `snowflake.log` in the working
+ * directory and to the console; batchline logs errors only, to a file under the OS temp dir (or
+ * SNOWFLAKE_LOG_FILE; `STDOUT` means the console), never to the console besides.
+ */
+export function driverLogOptions(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  tempDir: string = tmpdir(),
+): Pick<ConfigureOptions, 'logLevel' | 'logFilePath' | 'additionalLogToConsole'> {
+  const level = (env.SNOWFLAKE_LOG_LEVEL?.trim() || 'ERROR').toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new WarehouseConfigError(`Invalid SNOWFLAKE_LOG_LEVEL ${JSON.stringify(env.SNOWFLAKE_LOG_LEVEL)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const configured = env.SNOWFLAKE_LOG_FILE?.trim();
+  let logFilePath: string;
+  if (!configured) {
+    // Per user, so two accounts on one machine do not share (or fail to open) one file.
+    logFilePath = path.join(tempDir, `batchline-snowflake-${process.getuid?.() ?? 'user'}.log`);
+  } else if (configured.toUpperCase() === 'STDOUT') {
+    logFilePath = 'STDOUT'; // the driver's own keyword: the console only
+  } else {
+    logFilePath = path.resolve(configured);
+  }
+  return { logLevel: level, logFilePath, additionalLogToConsole: false };
+}
+
 async function loadSdk(): Promise<SnowflakeSdk> {
+  // Checked on every connect (a bad setting fails it by name); applied once, when the driver loads: its logger is process-wide.
+  const logOptions = driverLogOptions();
   sdkPromise ??= import('snowflake-sdk').then((mod) => {
     const sdk = ((mod as { default?: SnowflakeSdk }).default ?? mod) as SnowflakeSdk;
-    // The driver logs at INFO to a file in the working directory by default; keep the pipeline quiet.
-    sdk.configure({ logLevel: (process.env.SNOWFLAKE_LOG_LEVEL as 'ERROR' | undefined) ?? 'ERROR' });
+    sdk.configure(logOptions);
     return sdk;
   });
   return sdkPromise;
