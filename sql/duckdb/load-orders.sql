@@ -1,6 +1,7 @@
 -- Load a batch's landing objects into ORDERS_RAW (DuckDB), in one parallel scan. The objects are local
 -- files (read in place, or streamed to temporary files first); :paths lists them, :source_files their stage
--- names (processing/<BATCH_ID>/<path>, Snowflake's METADATA$FILENAME) in the same order.
+-- names in the same order: processing/<BATCH_ID>/<path>, as the claim placed them, even when an archived
+-- batch is replayed from processed/ (the Snowflake loads store the same SOURCE_FILE).
 -- Bad records go to the connection's BATCHLINE_REJECTS table (store_rejects) with their record number and
 -- reason; the loader then aborts or quarantines them.
 -- ROW_NUMBER() OVER () numbers the scan's loaded records in file order (insertion order is preserved);

@@ -1,6 +1,10 @@
 -- Step 2 of load(orders) on Snowflake: exactly the manifest's files (FILES=, at most 1000 per statement),
 -- FORCE = TRUE so a replay reloads them (the batch's rows were deleted first, in the same transaction),
--- each row stamped with its batch and lineage. Returns one row per file: file, status, rows_parsed,
+-- each row stamped with its batch and lineage. The files are read where they are now, {{LOCATION}}
+-- (processing, or processed for a replay of an archived batch), but SOURCE_FILE always names them as the
+-- claim placed them, processing/<BATCH_ID>/<path>, as the DuckDB engine does: a replay from processed/ stores
+-- the same rows as the clean run. METADATA$FILENAME is stage-relative (<LOCATION>/<BATCH_ID>/<path>);
+-- {{PATH_START}} is where <path> starts in it. Returns one row per file: file, status, rows_parsed,
 -- rows_loaded, error_limit, errors_seen, first_error, first_error_line, first_error_character,
 -- first_error_column_name. {{ON_ERROR}}: ABORT_STATEMENT (policy abort) or CONTINUE (policy quarantine).
 COPY INTO ORDERS_RAW (
@@ -11,8 +15,8 @@ COPY INTO ORDERS_RAW (
 FROM (
   SELECT
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
-    '{{BATCH_ID}}', METADATA$FILENAME, METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()
-  FROM @ORDERS_STAGE/processing/{{BATCH_ID}}/
+    '{{BATCH_ID}}', 'processing/{{BATCH_ID}}/' || SUBSTR(METADATA$FILENAME, {{PATH_START}}), METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()
+  FROM @ORDERS_STAGE/{{LOCATION}}/{{BATCH_ID}}/
 )
 FILES = ({{FILES}})
 FILE_FORMAT = (FORMAT_NAME = 'CSV_FORMAT')

@@ -6,7 +6,7 @@ import {
   createBatchLifecycle,
   openObjectStore,
 } from '@batchline/s3-lifecycle';
-import { type BatchFile, type OpenWarehouseOptions, type TaskAudit, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
+import { type BatchFile, type BatchLocation, type OpenWarehouseOptions, type TaskAudit, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
 import {
   DEFAULT_TASK_POLICY,
   ENTITIES,
@@ -78,17 +78,18 @@ interface RunContext {
   readonly moving: Map<string, TaskName>;
 }
 
-/** Where a pinned file lives now: processing/ until archived, processed/ after (a replay reloads from there). */
-async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: BatchManifest): Promise<BatchFile[]> {
+/** Where the pinned files live now: processing/ until archived, processed/ after (a replay reloads from there). */
+async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: BatchManifest): Promise<{ files: BatchFile[]; location: BatchLocation }> {
   let current = manifest;
   // An interrupted archive leaves files on both sides: finish it (idempotent) so every file has one home.
   if (current.state === 'archiving') current = await ctx.lifecycle.archive(entity, ctx.batchId);
-  const archived = current.state === 'archived';
-  return current.files.map((file) => ({
+  const location: BatchLocation = current.state === 'archived' ? 'processed' : 'processing';
+  const files = current.files.map((file) => ({
     path: file.path,
-    key: archived ? ctx.lifecycle.processedKey(entity, ctx.batchId, file.path) : ctx.lifecycle.processingKey(entity, ctx.batchId, file.path),
+    key: location === 'processed' ? ctx.lifecycle.processedKey(entity, ctx.batchId, file.path) : ctx.lifecycle.processingKey(entity, ctx.batchId, file.path),
     size: file.size,
   }));
+  return { files, location };
 }
 
 async function requireManifest(ctx: RunContext, entity: PipelineEntity): Promise<BatchManifest> {
@@ -134,9 +135,9 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     withHooks(`load:${entity}`, [`claim:${entity}`], async (ctx) => {
       const manifest = await requireManifest(ctx, entity);
       if (manifest.files.length === 0) return { files: 0, rows: 0, rejected: 0, note: 'no files' };
-      const files = await batchFiles(ctx, entity, manifest);
+      const { files, location } = await batchFiles(ctx, entity, manifest);
       const result = await during(ctx, `load:${entity}`, () =>
-        ctx.warehouse.load({ entity, batchId: ctx.batchId, files, onError: ctx.onError }),
+        ctx.warehouse.load({ entity, batchId: ctx.batchId, files, onError: ctx.onError, location }),
       );
       return { files: result.files.length, rows: result.rowsLoaded, rejected: result.rowsRejected };
     });

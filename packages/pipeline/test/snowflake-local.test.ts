@@ -29,6 +29,23 @@ const reports: { duckdb: RunReport[]; snowflake: RunReport[] } = { duckdb: [], s
 let duckdbUrl: string;
 let duckStore: FileObjectStore;
 
+/** Every data table on the local Snowflake, rows sorted, load timestamps excluded: what a replay must reproduce. */
+async function warehouseTables(): Promise<Record<string, Record<string, string | null>[]>> {
+  const queries = {
+    ORDERS_RAW: 'SELECT * EXCLUDE (LOADED_AT) FROM RETAIL_DB.RETAIL_SCHEMA.ORDERS_RAW',
+    CUSTOMERS_RAW: 'SELECT * EXCLUDE (LOADED_AT) FROM RETAIL_DB.RETAIL_SCHEMA.CUSTOMERS_RAW',
+    LOAD_REJECTS: 'SELECT * EXCLUDE (REJECTED_AT) FROM RETAIL_DB.RETAIL_SCHEMA.LOAD_REJECTS',
+    ORDER_LEDGER: 'SELECT * FROM RETAIL_DB.RETAIL_SCHEMA.ORDER_LEDGER',
+    ORDER_CUSTOMER_DATE_PRICE: 'SELECT * FROM RETAIL_DB.RETAIL_SCHEMA.ORDER_CUSTOMER_DATE_PRICE',
+  };
+  const out: Record<string, Record<string, string | null>[]> = {};
+  for (const [table, sql] of Object.entries(queries)) {
+    const rows = await server.sql(sql);
+    out[table] = [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  }
+  return out;
+}
+
 /** The same landing objects for each engine: two per entity and batch, headerless CSV as Firehose writes. */
 async function land(store: FileObjectStore, part: 'batch1' | 'batch2'): Promise<void> {
   const lifecycle = createBatchLifecycle(store, { root: ROOT });
@@ -113,5 +130,41 @@ describe('the pipeline on the snowflake:// warehouse (snowflake-local)', () => {
     const again = await runBatch({ store: new FileObjectStore(path.join(dir, 'snowflake-bucket')), warehouse: snowflake, batchId: batches[0]!, root: ROOT });
     expect(again.tasks.map((t) => t.state)).toEqual(Array(7).fill('skipped'));
     expect(again.curated.rows).toBe(reports.snowflake[0]!.curated.rows);
+  });
+
+  it('replays the archived batches through the pipeline: COPY reads processed/<id>/, every table identical row for row', async () => {
+    const store = new FileObjectStore(path.join(dir, 'snowflake-bucket'));
+    const keys = async (prefix: string) => {
+      const out: string[] = [];
+      for await (const o of store.list(prefix)) out.push(o.key);
+      return out;
+    };
+    // Both batches were archived by the clean runs: the claim's processing/ keys are gone.
+    for (const entity of ['orders', 'customers']) {
+      expect(await keys(`${ROOT}${entity}/processing/`)).toEqual([]);
+      expect((await keys(`${ROOT}${entity}/processed/`)).length).toBeGreaterThan(0);
+    }
+    const clean = await warehouseTables();
+    expect(clean.ORDERS_RAW!.length).toBeGreaterThan(0);
+    expect(clean.ORDERS_RAW!.every((r) => /^processing\/\d{8}T\d{4}\//.test(r.SOURCE_FILE!))).toBe(true);
+    const before = server.queries().length;
+    for (const batchId of batches) {
+      const report = await runBatch({ store, warehouse: snowflake, batchId, root: ROOT, force: true });
+      expect(report.status, report.error).toBe('succeeded');
+      expect(report.tasks.map((t) => t.state)).toEqual(Array(7).fill('succeeded'));
+    }
+    // Each entity and batch with files: a validation COPY and a load COPY, both reading processed/<id>/.
+    const copies = server.queries().slice(before).map((q) => q.sqlText).filter((sql) => /^COPY INTO (ORDERS|CUSTOMERS)_(RAW|CSV)/.test(sql));
+    let expectedCopies = 0;
+    for (const batchId of batches) {
+      for (const [entity, stage] of [['orders', 'ORDERS_STAGE'], ['customers', 'CUSTOMERS_STAGE']] as const) {
+        if ((await keys(`${ROOT}${entity}/processed/${batchId}/`)).length === 0) continue;
+        expectedCopies += 2;
+        expect(copies.filter((sql) => sql.includes(`FROM @${stage}/processed/${batchId}/`))).toHaveLength(2);
+      }
+    }
+    expect(expectedCopies).toBeGreaterThan(0);
+    expect(copies).toHaveLength(expectedCopies);
+    expect(await warehouseTables()).toEqual(clean);
   });
 });

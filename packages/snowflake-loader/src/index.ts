@@ -1,6 +1,7 @@
 export {
   type BatchFile,
   type BatchFileSource,
+  type BatchLocation,
   type CuratedRow,
   type Entity,
   type FileLoadResult,
@@ -12,6 +13,7 @@ export {
   type TaskState,
   type TransformResult,
   type Warehouse,
+  BATCH_LOCATIONS,
   ENTITIES,
   TASK_NAMES,
   openWarehouse,

@@ -1,12 +1,13 @@
 import { assertBatchId } from '@batchline/batch-id';
 import { LoadInputError } from './errors.js';
-import { ENTITIES, type BatchFile, type Entity, type LoadRequest, type OnErrorPolicy } from './warehouse-contract.js';
+import { BATCH_LOCATIONS, ENTITIES, type BatchFile, type BatchLocation, type Entity, type LoadRequest, type OnErrorPolicy } from './warehouse-contract.js';
 
 export interface CheckedLoadRequest {
   readonly entity: Entity;
   readonly batchId: LoadRequest['batchId'];
   readonly files: readonly BatchFile[];
   readonly onError: OnErrorPolicy;
+  readonly location: BatchLocation;
 }
 
 // Printable characters only, no backslash or quote: object keys are untrusted and end up in SQL text (FILES=).
@@ -22,12 +23,16 @@ export function checkLoadRequest(request: LoadRequest): CheckedLoadRequest {
   if (onError !== 'abort' && onError !== 'quarantine') {
     throw new LoadInputError(`Unknown onError policy ${JSON.stringify(onError)}: expected 'abort' or 'quarantine'`);
   }
+  const location = request.location ?? 'processing';
+  if (!BATCH_LOCATIONS.includes(location)) {
+    throw new LoadInputError(`Unknown batch location ${JSON.stringify(location)}: expected ${BATCH_LOCATIONS.map((l) => `'${l}'`).join(' or ')}`);
+  }
   const seen = new Set<string>();
-  for (const file of request.files) checkFile(file, seen);
-  return { entity: request.entity, batchId: request.batchId, files: request.files, onError };
+  for (const file of request.files) checkFile(file, seen, location, request.batchId);
+  return { entity: request.entity, batchId: request.batchId, files: request.files, onError, location };
 }
 
-function checkFile(file: BatchFile, seen: Set<string>): void {
+function checkFile(file: BatchFile, seen: Set<string>, location: BatchLocation, batchId: string): void {
   const path = file.path;
   const bad = (why: string) =>
     new LoadInputError(`Invalid batch file path ${JSON.stringify(path)}: ${why}; expected a relative path like 2026/11/26/03/orders-1-....gz`);
@@ -43,12 +48,27 @@ function checkFile(file: BatchFile, seen: Set<string>): void {
   if (typeof file.key !== 'string' || file.key.length === 0) {
     throw new LoadInputError(`Batch file ${JSON.stringify(path)} has no object key`);
   }
+  // Snowflake reads <stage>/<location>/<BATCH_ID>/<path>, DuckDB reads the key: they must name the same object.
+  const located = locatedFileName(location, batchId, path);
+  if (file.key !== located && !file.key.endsWith(`/${located}`)) {
+    throw new LoadInputError(
+      `Batch file ${JSON.stringify(path)} has object key ${JSON.stringify(file.key.slice(0, 1100))}; expected a key ending in ${JSON.stringify(located)} (location '${location}')`,
+    );
+  }
   if (!Number.isSafeInteger(file.size) || file.size < 0) {
     throw new LoadInputError(`Batch file ${JSON.stringify(path)} has size ${String(file.size)}; expected a non-negative integer`);
   }
 }
 
-/** The file's name relative to its stage, as Snowflake's METADATA$FILENAME reports it: SOURCE_FILE. */
+/**
+ * SOURCE_FILE: the file's name relative to its stage as the claim placed it (`processing/<BATCH_ID>/<path>`),
+ * whichever location it is loaded from, so a replay of an archived batch stores the same rows.
+ */
 export function stageFileName(batchId: string, path: string): string {
-  return `processing/${batchId}/${path}`;
+  return locatedFileName('processing', batchId, path);
+}
+
+/** Where the file is now, relative to its stage: Snowflake's METADATA$FILENAME while it is read. */
+export function locatedFileName(location: BatchLocation, batchId: string, path: string): string {
+  return `${location}/${batchId}/${path}`;
 }

@@ -3,7 +3,7 @@
  *
  * Two kinds of placeholder, documented in sql/README.md:
  * - `{{NAME}}` is inlined text. Only values built by the `inline*` helpers below go in, each validated
- *   for its kind (batch id, identifier, string literal, list of string literals).
+ *   for its kind (batch id, identifier, string literal, list of string literals, positive integer).
  * - `:name` is a bound value, sent to the driver as a positional `?`, never spliced into the text.
  */
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
@@ -50,6 +50,12 @@ export function inlineString(value: string, what = 'string'): InlineSql {
     throw new SqlTemplateError(`Invalid ${what} ${JSON.stringify(value)}: control characters are not allowed`);
   }
   return { sql: `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` };
+}
+
+/** A positive integer literal, e.g. a SUBSTR start position. */
+export function inlinePositiveInteger(value: number, what = 'integer'): InlineSql {
+  if (!Number.isSafeInteger(value) || value < 1) throw new SqlTemplateError(`Invalid ${what} ${String(value)}: expected a positive integer`);
+  return { sql: String(value) };
 }
 
 /** A comma-separated list of string literals, e.g. for `FILES = (...)`. */

@@ -14,10 +14,21 @@ export interface BatchFileSource {
   localPath?(key: string): string | undefined;
 }
 
+/**
+ * Where a batch's files are under each entity's prefix: `processing/<BATCH_ID>/` from the claim until the
+ * archive, `processed/<BATCH_ID>/` after it (where a replay of an archived batch reads them).
+ */
+export type BatchLocation = 'processing' | 'processed';
+
+export const BATCH_LOCATIONS: readonly BatchLocation[] = ['processing', 'processed'];
+
 export interface BatchFile {
-  /** Path relative to `processing/<BATCH_ID>/`, as pinned in the claim manifest (Snowflake FILES=). */
+  /** Path relative to `<location>/<BATCH_ID>/`, as pinned in the claim manifest (Snowflake FILES=). */
   readonly path: string;
-  /** Full object key in the store (DuckDB reads it through the BatchFileSource). */
+  /**
+   * Full object key in the store (DuckDB reads it through the BatchFileSource). It must end with
+   * `<location>/<BATCH_ID>/<path>`, so both engines read the same object.
+   */
   readonly key: string;
   /** Bytes as pinned by the claim; a file of another size is refused (it changed after the claim). */
   readonly size: number;
@@ -31,10 +42,15 @@ export interface LoadRequest {
   readonly batchId: BatchId;
   readonly files: readonly BatchFile[];
   readonly onError?: OnErrorPolicy;
+  /**
+   * Where the files are: `processing` (default) or `processed` (an archived batch being replayed). The rows
+   * are the same either way: SOURCE_FILE is always `processing/<BATCH_ID>/<path>`.
+   */
+  readonly location?: BatchLocation;
 }
 
 export interface FileLoadResult {
-  /** The BatchFile's path (relative to `processing/<BATCH_ID>/`). */
+  /** The BatchFile's path (relative to `<location>/<BATCH_ID>/`). */
   readonly path: string;
   /** Records found in the file: always rowsLoaded + rowsRejected. */
   readonly rowsParsed: number;

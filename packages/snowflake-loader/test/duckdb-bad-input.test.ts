@@ -247,6 +247,21 @@ describe('untrusted requests', () => {
     await expect(wh.transform('nope' as never)).rejects.toThrow(/Invalid batch id "nope"/);
   });
 
+  it('refuses an unknown location, and a key that is not <location>/<BATCH_ID>/<path>', async () => {
+    const file = await put('a', `${good(1)}\n`);
+    expect(file.key).toBe(`orders/processing/${BATCH}/2026/11/26/03/a`);
+    const load = (f: BatchFile, location?: unknown) => wh.load({ entity: 'orders', batchId: BATCH, files: [f], ...(location ? { location: location as never } : {}) });
+    await expect(load(file, 'landing')).rejects.toThrow(/Unknown batch location "landing": expected 'processing' or 'processed'/);
+    // Snowflake would read processed/ while DuckDB read the processing/ key: refused, naming both.
+    await expect(load(file, 'processed')).rejects.toThrow(
+      `Batch file "2026/11/26/03/a" has object key "orders/processing/${BATCH}/2026/11/26/03/a"; expected a key ending in "processed/${BATCH}/2026/11/26/03/a" (location 'processed')`,
+    );
+    await expect(load(file, 'processed')).rejects.toBeInstanceOf(LoadInputError);
+    await expect(load({ ...file, key: file.key.replace(BATCH, '20261126T0000') })).rejects.toThrow(/expected a key ending in/);
+    await expect(load({ ...file, key: `${file.key.slice(0, -1)}xa` })).rejects.toThrow(/expected a key ending in/);
+    expect(await wh.readTasks(BATCH)).toEqual([]); // every refusal came before any write
+  });
+
   it('a batch with no files loads nothing and succeeds', async () => {
     expect(await wh.load({ entity: 'customers', batchId: BATCH, files: [] })).toEqual({
       entity: 'customers',

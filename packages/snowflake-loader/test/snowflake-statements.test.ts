@@ -86,6 +86,33 @@ describe('Snowflake load', () => {
     expect(plan.clear.map((s) => s.binds)).toEqual([[BATCH], [BATCH]]);
   });
 
+  it('an archived batch: validate and COPY read @<STAGE>/processed/<id>/; the rest of the load is unchanged', async () => {
+    const plan = loadStatements('orders', BATCH, files(2), 'abort', AT, 'processed');
+    await expect(show([...plan.validate, ...plan.copy])).toMatchFileSnapshot(fixture('load-orders-processed.sql'));
+    for (const statement of [...plan.validate, ...plan.copy]) {
+      expect(statement.text).toContain(`FROM @ORDERS_STAGE/processed/${BATCH}/\n`);
+      expect(statement.text).not.toContain(`@ORDERS_STAGE/processing/`);
+    }
+    const clean = loadStatements('orders', BATCH, files(2), 'abort', AT);
+    expect([...plan.clear, ...plan.check, ...plan.countByFile, ...plan.dropRejected]).toEqual([...clean.clear, ...clean.check, ...clean.countByFile, ...clean.dropRejected]);
+  });
+
+  it.each(['processing', 'processed'] as const)('from %s/, SOURCE_FILE is processing/<id>/<path>, as on DuckDB', (location) => {
+    const [file] = files(1);
+    const copy = loadStatements('customers', BATCH, [file!], 'quarantine', AT, location).copy[0]!.text;
+    // Evaluate the SOURCE_FILE expression as Snowflake would (SUBSTR is 1-based) on the stage-relative
+    // METADATA$FILENAME of a file read from this location.
+    const m = /'([^']*)' \|\| SUBSTR\(METADATA\$FILENAME, (\d+)\)/.exec(copy);
+    expect(m).not.toBeNull();
+    const metadataFilename = `${location}/${BATCH}/${file!.path}`;
+    expect(m![1]! + metadataFilename.slice(Number(m![2]) - 1)).toBe(`processing/${BATCH}/${file!.path}`);
+  });
+
+  it('refuses a location other than processing or processed', () => {
+    expect(() => loadStatements('orders', BATCH, files(1), 'abort', AT, 'landing' as never)).toThrow(/Invalid batch location "landing"/);
+    expect(() => loadStatements('orders', BATCH, files(1), 'abort', AT, "processing/' --" as never)).toThrow(/Invalid batch location/);
+  });
+
   it('quarantine policy: ON_ERROR = CONTINUE, then drop quarantined rows', async () => {
     const plan = loadStatements('customers', BATCH, files(1), 'quarantine', AT);
     await expect(show([...plan.clear, ...plan.validate, ...plan.copy, ...plan.dropRejected, ...plan.check, ...plan.countByFile])).toMatchFileSnapshot(

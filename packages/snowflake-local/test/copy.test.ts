@@ -40,6 +40,7 @@ const order = (key: number, over: Partial<Order> = {}): Order => ({
 
 const BATCH = '20240101T0000';
 const processing = (path: string) => `firehose/orders/processing/${BATCH}/${path}`;
+const processed = (path: string) => `firehose/orders/processed/${BATCH}/${path}`;
 
 let server: SnowflakeLocal;
 let store: DirectoryStore;
@@ -197,5 +198,21 @@ describe('COPY INTO from a stage', () => {
     expect(rows[1]!.REJECTED_RECORD).toBe('32,101,F,10.00,2024-02-30,1-URGENT,Clerk#32,0,impossible date');
     expect(rows.every((r) => r.FILE === `${BUCKET_ROOT}orders/processing/${BATCH}/validate/orders-v.csv`)).toBe(true);
     expect(await client.exec('SELECT COUNT(*) AS N FROM ORDERS_CSV')).toEqual([{ N: 0 }]);
+  });
+
+  it('from processed/ (an archived batch): reads @ORDERS_STAGE/processed/<id>/, SOURCE_FILE still names processing/<id>/<path>', async () => {
+    await client.exec('DELETE FROM ORDERS_RAW');
+    const archived = [order(40), order(41, { comment: 'archived, with a comma' })];
+    await store.put(processed('2024/01/01/02/orders-d.csv'), csv(archived));
+    const result = await client.exec(loadOrdersText(BATCH, ['2024/01/01/02/orders-d.csv'], 'ABORT_STATEMENT', 'processed'));
+    expect(result.map((r) => [r.file, r.status, r.rows_loaded])).toEqual([[`${BUCKET_ROOT}orders/processed/${BATCH}/2024/01/01/02/orders-d.csv`, 'LOADED', 2]]);
+    expect((await rawOrders()).map((r) => [r.O_ORDERKEY, r.SOURCE_FILE, r.SOURCE_ROW])).toEqual(
+      archived.map((o, i) => [o.key, `processing/${BATCH}/2024/01/01/02/orders-d.csv`, i + 1]),
+    );
+    expect(server.loadHistory('RETAIL_DB.RETAIL_SCHEMA.ORDERS_RAW').map((f) => f.url)).toContain(`${BUCKET_ROOT}orders/processed/${BATCH}/2024/01/01/02/orders-d.csv`);
+    const validation = await client.exec(validateOrdersText(BATCH, ['2024/01/01/02/orders-d.csv'], 'processed'));
+    expect(validation).toEqual([]);
+    const missing = await failure(client.exec(loadOrdersText(BATCH, ['2024/01/01/02/orders-d.csv'])));
+    expect(missing.code).toBe('091016'); // not under processing/ any more
   });
 });

@@ -37,16 +37,21 @@ export function setupTexts(): string[] {
   return [database, storageIntegration, fileFormat, stages, tables].map((t) => render(t, values));
 }
 
-export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT'): string {
-  return render(loadOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError });
+/** {{LOCATION}} and {{PATH_START}}: the folder the files are read from, and where the path starts after it. */
+function located(batchId: string, location: 'processing' | 'processed') {
+  return { LOCATION: location, PATH_START: String(`${location}/${batchId}/`.length + 1) };
 }
 
-export function loadCustomersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT'): string {
-  return render(loadCustomers, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError });
+export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {
+  return render(loadOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError, ...located(batchId, location) });
 }
 
-export function validateOrdersText(batchId: string, files: string[]): string {
-  return render(validateOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', ') });
+export function loadCustomersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {
+  return render(loadCustomers, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError, ...located(batchId, location) });
+}
+
+export function validateOrdersText(batchId: string, files: string[], location: 'processing' | 'processed' = 'processing'): string {
+  return render(validateOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ...located(batchId, location) });
 }
 
 export const sessionText = session;

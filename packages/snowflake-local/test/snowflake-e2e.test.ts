@@ -144,6 +144,27 @@ async function rawSnapshot(): Promise<string[]> {
   return [...sortRows(orders), '--', ...sortRows(customers), '--', ...sortRows(ledger)];
 }
 
+/** Every data table (load and reject timestamps excluded), for the replay-after-archive comparison. */
+async function allTables(): Promise<string[]> {
+  const rejects = await server.sql('SELECT * EXCLUDE (REJECTED_AT) FROM RETAIL_DB.RETAIL_SCHEMA.LOAD_REJECTS');
+  const curated = await server.sql('SELECT * FROM RETAIL_DB.RETAIL_SCHEMA.ORDER_CUSTOMER_DATE_PRICE');
+  return [...(await rawSnapshot()), '--', ...sortRows(rejects), '--', ...sortRows(curated)];
+}
+
+/** What s3-lifecycle's archive does to a batch's files: processing/<id>/<path> -> processed/<id>/<path>. */
+async function archiveFiles(files: readonly BatchFile[]): Promise<BatchFile[]> {
+  const moved: BatchFile[] = [];
+  for (const file of files) {
+    const key = file.key.replace(/\/processing\/(\d{8}T\d{4})\//, '/processed/$1/');
+    expect(key).not.toBe(file.key);
+    await store.copy(file.key, key);
+    const [deleted] = await store.deleteMany([file.key]);
+    expect(deleted?.error).toBeUndefined();
+    moved.push({ ...file, key });
+  }
+  return moved;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'sfl-e2e-'));
   store = new FileObjectStore(path.join(dir, 'store'));
@@ -308,5 +329,46 @@ describe('bad records through the adapter: validation COPY, ON_ERROR and reconci
     const rejects = await server.sql(`SELECT SOURCE_ROW, REASON FROM RETAIL_DB.RETAIL_SCHEMA.LOAD_REJECTS WHERE BATCH_ID = '${B3}' ORDER BY SOURCE_ROW`);
     expect(rejects.map((r) => r.SOURCE_ROW)).toEqual(['2', '3']);
     expect(rejects[1]!.REASON).toBe("Numeric value 'ten' is not recognized");
+  });
+});
+
+describe('replay after the archive: the files under processed/<id>/', () => {
+  it('load from processed/ + transform give tables identical row for row to the clean run from processing/', async () => {
+    // The clean state: B1 and B2 loaded and transformed from processing/, B3 quarantined (its rejects stored).
+    for (const batch of [B1, B2]) {
+      await loadBatch(snowflake, batch);
+      await snowflake.transform(batch);
+    }
+    await snowflake.load({ entity: 'orders', batchId: B3, files: filesOf('orders', B3), onError: 'quarantine' });
+    const clean = await allTables();
+    const curated = await snowflake.curatedRows();
+    expect(curated.map((r) => r.batchId)).toEqual([B1, B1, B2, B2]);
+    expect(clean.filter((row) => row.includes('"SOURCE_FILE":"processing/')).length).toBeGreaterThan(0);
+
+    const archived = new Map<string, BatchFile[]>();
+    for (const [name, files] of batchFiles) archived.set(name, await archiveFiles(files));
+    // What a replay that still read processing/ got: Snowflake's "file not found", nothing changed.
+    const stale = await snowflake.load({ entity: 'orders', batchId: B1, files: filesOf('orders', B1) }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(WarehouseError);
+    expect(stale).toMatchObject({ code: '091016' });
+    expect((stale as Error).message).toContain(`Remote file '${STAGE_URL}orders/processing/${B1}/2026/11/26/03/orders-1-a' was not found`);
+
+    const copiesBefore = server.queries().length;
+    for (const batch of [B1, B2]) {
+      for (const entity of ['orders', 'customers'] as const) {
+        const files = archived.get(`${entity}/${batch}`) ?? [];
+        const result = await snowflake.load({ entity, batchId: batch, files, location: 'processed' });
+        expect(result.rowsLoaded).toBe(FILES.filter((f) => f.entity === entity && f.batch === batch).reduce((n, f) => n + f.lines.length, 0));
+      }
+      await snowflake.transform(batch);
+    }
+    const b3 = await snowflake.load({ entity: 'orders', batchId: B3, files: archived.get(`orders/${B3}`)!, onError: 'quarantine', location: 'processed' });
+    expect(b3.files.map((f) => [f.rowsParsed, f.rowsLoaded, f.rowsRejected])).toEqual([[4, 2, 2]]);
+
+    const copies = server.queries().slice(copiesBefore).filter((q) => q.sqlText.startsWith('COPY INTO'));
+    expect(copies).toHaveLength(2 * 5); // validation + load for 5 (entity, batch) pairs
+    for (const copy of copies) expect(copy.sqlText).toMatch(/FROM @(ORDERS|CUSTOMERS)_STAGE\/processed\/\d{8}T\d{4}\//);
+    expect(await allTables()).toEqual(clean);
+    expect(await snowflake.curatedRows()).toEqual(curated);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { toBatchId } from '@batchline/batch-id';
-import { openWarehouse, type BatchFile, type BatchFileSource, type OnErrorPolicy, type Warehouse } from '../../src/index.js';
+import { openWarehouse, type BatchFile, type BatchFileSource, type BatchLocation, type OnErrorPolicy, type Warehouse } from '../../src/index.js';
 import { customerCsv, orderCsv, type ModelBatch } from './model.js';
 import type { TestStore } from './files.js';
 
@@ -28,11 +28,12 @@ export async function loadAndTransform(
   batchId: string,
   files: { orders: BatchFile[]; customers: BatchFile[] },
   onError: OnErrorPolicy = 'abort',
+  location: BatchLocation = 'processing',
 ) {
   const id = toBatchId(batchId);
   const [orders, customers] = await Promise.all([
-    wh.load({ entity: 'orders', batchId: id, files: files.orders, onError }),
-    wh.load({ entity: 'customers', batchId: id, files: files.customers, onError }),
+    wh.load({ entity: 'orders', batchId: id, files: files.orders, onError, location }),
+    wh.load({ entity: 'customers', batchId: id, files: files.customers, onError, location }),
   ]);
   const transform = await wh.transform(id);
   return { orders, customers, transform };

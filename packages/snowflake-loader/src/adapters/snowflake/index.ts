@@ -1,12 +1,12 @@
 // The production engine: Snowflake through snowflake-sdk (loaded on first use).
 import type { BatchId } from '@batchline/batch-id';
 import { LoadMismatchError, LoadRejectedError, WarehouseConfigError } from '../../errors.js';
-import { checkLoadRequest, stageFileName } from '../../load-request.js';
+import { checkLoadRequest, locatedFileName, stageFileName } from '../../load-request.js';
 import * as operations from '../../operations.js';
 import { common, snowflake as sfSql } from '../../sql-files.js';
 import { asNumber, runAll, type Cell, type Row, type SqlEngine, type SqlSession } from '../../sql-session.js';
 import { renderStatement, renderStatements } from '../../sql-text.js';
-import type { BatchFile, Entity, FileLoadResult, LoadRequest, LoadResult, OpenWarehouseOptions, TaskAudit, TransformResult, Warehouse } from '../../warehouse-contract.js';
+import type { BatchFile, BatchLocation, Entity, FileLoadResult, LoadRequest, LoadResult, OpenWarehouseOptions, TaskAudit, TransformResult, Warehouse } from '../../warehouse-contract.js';
 import { resolveSnowflakeConfig, type SnowflakeConfig } from './config.js';
 import { connect, disconnect, SnowflakeSession } from './connection.js';
 import { insertRejectStatements, loadStatements, setupStatements, type RejectRow } from './statements.js';
@@ -24,11 +24,11 @@ function cell(row: Row, name: string): Cell {
   return undefined;
 }
 
-/** Snowflake names a file by its stage-relative or full URL; match it to the manifest by its processing path. */
-function matchFile(reported: string, batchId: BatchId, files: readonly BatchFile[]): BatchFile | undefined {
+/** COPY names a file it read by its stage-relative or full URL: `.../<location>/<BATCH_ID>/<path>`. */
+function matchReadFile(reported: string, location: BatchLocation, batchId: BatchId, files: readonly BatchFile[]): BatchFile | undefined {
   return files.find((f) => {
-    const canonical = stageFileName(batchId, f.path);
-    return reported === canonical || reported.endsWith(`/${canonical}`);
+    const located = locatedFileName(location, batchId, f.path);
+    return reported === located || reported.endsWith(`/${located}`);
   });
 }
 
@@ -44,17 +44,17 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
-    const { entity, batchId, files, onError } = checkLoadRequest(request);
+    const { entity, batchId, files, onError, location } = checkLoadRequest(request);
     const startedAt = new Date();
     return this.transaction(async (session) => {
       const now = new Date().toISOString();
-      const plan = loadStatements(entity, batchId, files, onError, now);
+      const plan = loadStatements(entity, batchId, files, onError, now, location);
       await runAll(session, plan.clear);
 
       const parsed = new Map<string, number>();
       if (files.length > 0) {
         // 1. Every bad record, without loading (checks column counts, which a transforming COPY does not).
-        const rejects = await this.validate(session, plan.validate, entity, batchId, files);
+        const rejects = await this.validate(session, plan.validate, entity, batchId, location, files);
         if (rejects.length > 0 && onError === 'abort') {
           const first = rejects[0]!;
           const inFile = rejects.filter((r) => r.sourceFile === first.sourceFile).length;
@@ -63,7 +63,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         // 2. The load itself: exactly the manifest's files.
         for (const statement of plan.copy) {
           const { rows } = await session.run(statement);
-          for (const row of rows) this.readCopyRow(row, entity, batchId, files, parsed);
+          for (const row of rows) this.readCopyRow(row, entity, batchId, location, files, parsed);
         }
         // 3. Quarantine.
         if (rejects.length > 0) {
@@ -75,9 +75,11 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
       if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
 
       const counts = new Map<string, { loaded: number; rejected: number }>();
+      // SOURCE_FILE is processing/<BATCH_ID>/<path> whatever the location (load-*.sql builds it).
+      const bySourceFile = new Map(files.map((f) => [stageFileName(batchId, f.path), f]));
       for (const row of (await session.run(plan.countByFile[0]!)).rows) {
         const reported = String(cell(row, 'SOURCE_FILE'));
-        const file = matchFile(reported, batchId, files);
+        const file = bySourceFile.get(reported);
         if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: rows from a file outside the request: ${reported}`);
         counts.set(file.path, { loaded: asNumber(cell(row, 'ROWS_LOADED'), 'ROWS_LOADED'), rejected: asNumber(cell(row, 'ROWS_REJECTED'), 'ROWS_REJECTED') });
       }
@@ -105,12 +107,19 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
     });
   }
 
-  private async validate(session: SqlSession, statements: readonly ReturnType<typeof renderStatement>[], entity: Entity, batchId: BatchId, files: readonly BatchFile[]): Promise<RejectRow[]> {
+  private async validate(
+    session: SqlSession,
+    statements: readonly ReturnType<typeof renderStatement>[],
+    entity: Entity,
+    batchId: BatchId,
+    location: BatchLocation,
+    files: readonly BatchFile[],
+  ): Promise<RejectRow[]> {
     const byRecord = new Map<string, RejectRow>();
     for (const statement of statements) {
       for (const row of (await session.run(statement)).rows) {
         const reported = String(cell(row, 'FILE') ?? '');
-        const file = matchFile(reported, batchId, files);
+        const file = matchReadFile(reported, location, batchId, files);
         if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: validation reported a file outside the request: ${reported}`);
         const sourceFile = stageFileName(batchId, file.path);
         const rowNumber = cell(row, 'ROW_NUMBER');
@@ -132,10 +141,10 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
     return [...byRecord.values()].sort((a, b) => order.get(a.sourceFile)! - order.get(b.sourceFile)! || (a.sourceRow ?? 0) - (b.sourceRow ?? 0));
   }
 
-  private readCopyRow(row: Row, entity: Entity, batchId: BatchId, files: readonly BatchFile[], parsed: Map<string, number>): void {
+  private readCopyRow(row: Row, entity: Entity, batchId: BatchId, location: BatchLocation, files: readonly BatchFile[], parsed: Map<string, number>): void {
     const reported = String(cell(row, 'file') ?? '');
     const status = String(cell(row, 'status') ?? '');
-    const file = matchFile(reported, batchId, files);
+    const file = matchReadFile(reported, location, batchId, files);
     if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY reported a file outside the request: ${reported || JSON.stringify(row)}`);
     if (status !== 'LOADED' && status !== 'PARTIALLY_LOADED') {
       const first = cell(row, 'first_error');

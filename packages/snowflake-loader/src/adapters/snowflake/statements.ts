@@ -1,8 +1,9 @@
 // The Snowflake statements for setup and load, rendered from sql/ (pure: checked as text in tests).
 import type { BatchId } from '@batchline/batch-id';
 import { byEntity, common, snowflake as sfSql } from '../../sql-files.js';
-import { inlineBatchId, inlineIdentifier, inlineString, inlineStringList, renderStatements, type BindValue, type Statement } from '../../sql-text.js';
-import type { BatchFile, Entity, OnErrorPolicy } from '../../warehouse-contract.js';
+import { locatedFileName } from '../../load-request.js';
+import { inlineBatchId, inlineIdentifier, inlinePositiveInteger, inlineString, inlineStringList, renderStatements, SqlTemplateError, type BindValue, type InlineSql, type Statement } from '../../sql-text.js';
+import { BATCH_LOCATIONS, type BatchFile, type BatchLocation, type Entity, type OnErrorPolicy } from '../../warehouse-contract.js';
 import type { SnowflakeConfig } from './config.js';
 
 /** Snowflake accepts at most 1000 names in one FILES = (...) list. */
@@ -46,12 +47,31 @@ export interface LoadStatements {
   readonly countByFile: Statement[];
 }
 
-export function loadStatements(entity: Entity, batchId: BatchId, files: readonly BatchFile[], onError: OnErrorPolicy, rejectedAt: string): LoadStatements {
+/** `processing` or `processed`, the only folders a load reads from. */
+function inlineLocation(location: BatchLocation): InlineSql {
+  if (!BATCH_LOCATIONS.includes(location)) {
+    throw new SqlTemplateError(`Invalid batch location ${JSON.stringify(location)}: expected ${BATCH_LOCATIONS.map((l) => `'${l}'`).join(' or ')}`);
+  }
+  return { sql: location };
+}
+
+export function loadStatements(
+  entity: Entity,
+  batchId: BatchId,
+  files: readonly BatchFile[],
+  onError: OnErrorPolicy,
+  rejectedAt: string,
+  location: BatchLocation = 'processing',
+): LoadStatements {
   const batch = { batch_id: batchId };
   const chunks: (readonly BatchFile[])[] = [];
   for (let i = 0; i < files.length; i += FILES_PER_COPY) chunks.push(files.slice(i, i + FILES_PER_COPY));
+  // METADATA$FILENAME is `<location>/<BATCH_ID>/<path>`: <path> starts right after that prefix (1-based).
+  const pathStart = locatedFileName(location, batchId, '').length + 1;
   const inline = (chunk: readonly BatchFile[]) => ({
     BATCH_ID: inlineBatchId(batchId),
+    LOCATION: inlineLocation(location),
+    PATH_START: inlinePositiveInteger(pathStart, 'path start'),
     FILES: inlineStringList(
       chunk.map((f) => f.path),
       'file path',
