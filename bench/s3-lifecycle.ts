@@ -70,6 +70,7 @@ process.env.AWS_SECRET_ACCESS_KEY = randomBytes(24).toString('base64');
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_DEFAULT_REGION = 'us-east-1';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 delete process.env.AWS_PROFILE;
 // The endpoint is plain http on loopback; a CA bundle from the environment only trips rclone up.
 delete process.env.AWS_CA_BUNDLE;
@@ -129,10 +130,21 @@ interface Timing {
 }
 const timings: Timing[] = [];
 
+/** Peak RSS of this process while a timed step ran (meaningful for ours: the peers run in other processes). */
+let peakRss = 0;
+let peakHeap = 0;
+
 async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const sampler = setInterval(() => {
+    const { rss, heapUsed } = process.memoryUsage();
+    peakRss = Math.max(peakRss, rss);
+    peakHeap = Math.max(peakHeap, heapUsed);
+  }, 20);
   const start = performance.now();
   await fn();
-  return (performance.now() - start) / 1000;
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  return seconds;
 }
 
 async function bench(tool: string, claim: (root: string) => unknown, archive: (root: string) => unknown): Promise<void> {
@@ -156,14 +168,14 @@ async function bench(tool: string, claim: (root: string) => unknown, archive: (r
 console.log(`${N} objects, ${cpus().length} cores, Node ${process.version}, server fauxqs on ${endpoint} (own process)`);
 
 try {
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
 await bench(
   'ours',
   (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).claim('orders', BATCH),
   (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).archive('orders', BATCH),
 );
-clearInterval(sampler);
+const oursPeak = peakRss;
+const oursHeap = peakHeap;
 
 if (AWS) {
   const version = execFileSync(AWS, ['--version'], { encoding: 'utf8' }).trim();
@@ -200,7 +212,11 @@ if (RCLONE) {
 
 const ours = timings.find((t) => t.tool === 'ours');
 if (ours) {
-  console.log(`\nours: peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB while moving ${N} objects (concurrency ${CONCURRENCY})`);
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+  console.log(
+    `\nours: while claiming/archiving ${N} objects, peak heap ${mib(oursHeap)} (${mib(heapBefore)} before landing), ` +
+      `peak RSS ${mib(oursPeak)} (${mib(rssBefore)}); concurrency ${CONCURRENCY}, ${store.copyThreadStats.threads} copy threads`,
+  );
   for (const peer of timings.filter((t) => t !== ours)) {
     const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
     console.log(

@@ -7,7 +7,8 @@ import { readJson } from './json-object.js';
 export interface LeaseOptions {
   /**
    * Who holds the lease. A holder that acquires again with the same owner takes its own lease back at
-   * once (a retried run resumes); anyone else waits for release or expiry. Default: host, pid and a random id.
+   * once (a retried run resumes); anyone else waits for release or expiry, or for the holder's process to
+   * be gone when the holder is a default owner on this host. Default: `<host>:<pid>:<uuid>`.
    */
   readonly owner?: string;
   /** What the lease is for, shown to whoever is refused. */
@@ -155,7 +156,7 @@ export class Lease {
       const current = await readJson<LeaseRecord>(store, key);
       if (current === undefined) continue; // removed meanwhile: try to create again
       const held = current.value;
-      const free = held.released === true || held.owner === owner || Date.now() > Date.parse(held.expiresAt);
+      const free = held.released === true || held.owner === owner || Date.now() > Date.parse(held.expiresAt) || holderIsGone(held.owner);
       if (free) {
         const etag = await writeIfMatch(store, key, record, current.etag);
         if (etag !== undefined) return new Lease(store, key, ttlMs, record, etag);
@@ -171,6 +172,21 @@ export class Lease {
       }
       await sleep(pollMs);
     }
+  }
+}
+
+/**
+ * A default owner (`<host>:<pid>:<uuid>`) on this host whose process no longer exists: a runner that was
+ * killed, whose lease need not be waited out.
+ */
+function holderIsGone(owner: string): boolean {
+  const match = /^(.*):(\d+):[0-9a-f-]{36}$/.exec(owner);
+  if (!match || match[1] !== hostname() || Number(match[2]) === process.pid) return false;
+  try {
+    process.kill(Number(match[2]), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

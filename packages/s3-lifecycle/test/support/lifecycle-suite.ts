@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type BatchId, toBatchId } from '@batchline/batch-id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -340,6 +343,23 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       await land(store, `${root2}orders/landing/`, makeLandingFiles(2));
       await expect(lifecycle(root2, crashing, { lease: { owner: 'runner-a' } }).claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
       expect((await lifecycle(root2, store, { lease: { owner: 'runner-a' } }).claim('orders', BATCH)).files).toHaveLength(2);
+    });
+
+    it('takes over at once a lease whose holder was a process on this host that no longer exists', async () => {
+      const root = freshRoot();
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const deadOwner = `${hostname()}:${dead.stdout}:${randomUUID()}`;
+      const life = lifecycle(root);
+      const key = `${root}_batchline/leases/runs/${BATCH}.json`;
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      await store.put(key, JSON.stringify({ version: 1, owner: deadOwner, purpose: 'run', acquiredAt: new Date().toISOString(), expiresAt }));
+      const lease = await life.acquireRunLease(BATCH);
+      expect(lease.owner).not.toBe(deadOwner);
+      await lease.release();
+      // A live holder (this very process, under another id) is waited for.
+      const liveOwner = `${hostname()}:${process.pid}:${randomUUID()}`;
+      await store.put(key, JSON.stringify({ version: 1, owner: liveOwner, purpose: 'run', acquiredAt: new Date().toISOString(), expiresAt }));
+      await expect(life.acquireRunLease(BATCH)).rejects.toBeInstanceOf(BatchInProgressError);
     });
 
     it('gives the pipeline a one-run-per-batch lease', async () => {

@@ -219,6 +219,8 @@ export function useGeneratedCredentials(): void {
   process.env.AWS_ACCESS_KEY_ID = `TEST${randomBytes(8).toString('hex').toUpperCase()}`;
   process.env.AWS_SECRET_ACCESS_KEY = randomBytes(24).toString('base64');
   process.env.AWS_REGION = 'us-east-1';
+  // The SDK warns once that its 2027 releases will need Node 22; this package pins a range that runs on Node 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_ENDPOINT_URL;
   delete process.env.AWS_ENDPOINT_URL_S3;
