@@ -40,6 +40,8 @@ export function packageTests(packageDir: string) {
       testTimeout: 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // The JSON report feeds scripts/test-summary.mjs, which prints one total line for the whole repository.
+      reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     },
   });
 }
