@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,8 +93,9 @@ describe('credentials come from the environment or files only', () => {
 
   it('a password only for authenticator SNOWFLAKE, only from SNOWFLAKE_PASSWORD', async () => {
     await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE' })).rejects.toThrow(/needs SNOWFLAKE_PASSWORD/);
-    const config = await resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE', SNOWFLAKE_PASSWORD: 'local-only' });
-    expect(await connectionOptions(config)).toMatchObject({ password: 'local-only' });
+    const password = randomUUID(); // generated: no credential is written into a test
+    const config = await resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE', SNOWFLAKE_PASSWORD: password });
+    expect(await connectionOptions(config)).toMatchObject({ password });
   });
 
   it('says what is missing', async () => {
@@ -112,7 +113,7 @@ describe('credentials come from the environment or files only', () => {
     await writeFile(file, JSON.stringify({ user: 'FROM_FILE', authenticator: 'OAUTH', tokenFilePath: path.join(dir, 't'), stageUrl: 's3://retail-landing/firehose/', storageAwsRoleArn: 'arn:aws:iam::123456789012:role/sf' }));
     const config = await resolveSnowflakeConfig(URL_, {}, { BATCHLINE_SNOWFLAKE_CONFIG: file, SNOWFLAKE_USER: 'FROM_ENV' });
     expect(config).toMatchObject({ user: 'FROM_ENV', authenticator: 'OAUTH', stage: { url: 's3://retail-landing/firehose/', integration: 'S3_INTEGRATION_PRO', awsRoleArn: 'arn:aws:iam::123456789012:role/sf' } });
-    await writeFile(file, JSON.stringify({ user: 'U', password: 'hunter2' }));
+    await writeFile(file, JSON.stringify({ user: 'U', password: randomUUID() }));
     await expect(resolveSnowflakeConfig(URL_, {}, { BATCHLINE_SNOWFLAKE_CONFIG: file })).rejects.toThrow(/Invalid Snowflake config file .*secrets belong in env vars/);
     await writeFile(file, JSON.stringify({ user: 'U', stageUrl: 's3://bucket/no-trailing-slash' }));
     await expect(resolveSnowflakeConfig(URL_, {}, { BATCHLINE_SNOWFLAKE_CONFIG: file })).rejects.toThrow(/stageUrl: expected s3:\/\/bucket\/prefix\/ ending in "\/"/);
