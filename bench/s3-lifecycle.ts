@@ -7,13 +7,13 @@
 //
 // The server (fauxqs, see bench/s3-lifecycle-server.ts) runs in its own process on 127.0.0.1. For each
 // tool the same N small Firehose-shaped objects are put under a root of its own (not timed), then two
-// moves are timed: landing/ -> processing/<id>/ and processing/<id>/ -> processed/<id>/, and the result
+// moves are timed (wall time, and the CPU time the tool itself used): landing/ -> processing/<id>/ and processing/<id>/ -> processed/<id>/, and the result
 // is checked (N objects at the target, none left behind). Each tool runs with its default parallelism
 // (aws: 10 requests, rclone: 4 transfers + 8 checkers, ours: 64). Credentials are generated for the
 // run and handed to every tool through the environment.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -93,9 +93,11 @@ function firehosePath(i: number): string {
 }
 
 const { endpoint, child } = await startServer();
-const client = createS3Client({ endpoint, maxSockets: Math.max(128, CONCURRENCY) });
+const client = createS3Client({ endpoint });
 await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-const store = new S3ObjectStore({ bucket: BUCKET, client });
+client.destroy();
+// Built from settings, as openObjectStore('s3://...') builds it: copies go through the adapter's copy threads.
+const store = new S3ObjectStore({ bucket: BUCKET, endpoint, maxSockets: Math.max(128, CONCURRENCY) });
 const objects = Array.from({ length: N }, (_, i) => ({ path: firehosePath(i), body: `${i},customer-${i % 997},2026-01-02T02:00:00Z,${(i % 500) + 0.99}\n` }));
 
 async function count(prefix: string): Promise<number> {
@@ -123,13 +125,6 @@ function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.e
   execFileSync(command, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
-interface Timing {
-  readonly tool: string;
-  readonly claim: number;
-  readonly archive: number;
-}
-const timings: Timing[] = [];
-
 /** Peak RSS of this process while a timed step ran (meaningful for ours: the peers run in other processes). */
 let peakRss = 0;
 let peakHeap = 0;
@@ -147,51 +142,65 @@ async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
   return seconds;
 }
 
-async function bench(tool: string, claim: (root: string) => unknown, archive: (root: string) => unknown): Promise<void> {
-  if (args.only && !args.only.split(',').includes(tool)) return;
-  // Best of ROUNDS for each step: the machine may be shared, and the least disturbed run is the fairest.
-  let best: Timing | undefined;
-  for (let round = 1; round <= ROUNDS; round++) {
-    const root = `${tool.split(' ')[0]}-${round}/`;
-    await landAll(root);
-    const claimS = await time(() => claim(root));
-    await expectMoved(root, 'landing/', `processing/${BATCH}/`);
-    const archiveS = await time(() => archive(root));
-    await expectMoved(root, `processing/${BATCH}/`, `processed/${BATCH}/`);
-    console.log(`${tool.padEnd(24)} claim ${claimS.toFixed(2)} s   archive ${archiveS.toFixed(2)} s   total ${(claimS + archiveS).toFixed(2)} s`);
-    best = { tool, claim: Math.min(claimS, best?.claim ?? Infinity), archive: Math.min(archiveS, best?.archive ?? Infinity) };
-    await cleanUp(root);
+/** CPU seconds of waited-for child processes (aws, rclone), from /proc (Linux), or NaN elsewhere. */
+function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    // After "pid (comm) ": field 16 cutime and 17 cstime are at offsets 13 and 14, in clock ticks (100/s).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return Number.NaN;
   }
-  timings.push(best!);
 }
 
-console.log(`${N} objects, ${cpus().length} cores, Node ${process.version}, server fauxqs on ${endpoint} (own process)`);
+interface Tool {
+  readonly name: string;
+  readonly inProcess: boolean;
+  claim(root: string): unknown;
+  archive(root: string): unknown;
+}
 
-try {
-const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
-await bench(
-  'ours',
-  (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).claim('orders', BATCH),
-  (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).archive('orders', BATCH),
-);
-const oursPeak = peakRss;
-const oursHeap = peakHeap;
+interface Step {
+  readonly wall: number;
+  readonly cpu: number;
+}
 
+interface Result {
+  readonly tool: string;
+  readonly round: number;
+  readonly claim: Step;
+  readonly archive: Step;
+}
+
+async function step(tool: Tool, fn: () => unknown): Promise<Step> {
+  const cpu0 = process.cpuUsage();
+  const child0 = childCpuSeconds();
+  const wall = await time(fn);
+  const own = process.cpuUsage(cpu0);
+  return { wall, cpu: tool.inProcess ? (own.user + own.system) / 1e6 : childCpuSeconds() - child0 };
+}
+
+const tools: Tool[] = [
+  {
+    name: 'ours',
+    inProcess: true,
+    claim: (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).claim('orders', BATCH),
+    archive: (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).archive('orders', BATCH),
+  },
+];
 if (AWS) {
-  const version = execFileSync(AWS, ['--version'], { encoding: 'utf8' }).trim();
-  console.log(`aws: ${AWS} (${version})`);
+  console.log(`aws: ${AWS} (${execFileSync(AWS, ['--version'], { encoding: 'utf8' }).trim()})`);
   const mv = (root: string, from: string, to: string) =>
     run(AWS, ['s3', 'mv', '--recursive', '--only-show-errors', '--endpoint-url', endpoint, `s3://${BUCKET}/${root}orders/${from}`, `s3://${BUCKET}/${root}orders/${to}`]);
-  await bench(
-    'aws s3 mv --recursive',
-    (root) => mv(root, 'landing/', `processing/${BATCH}/`),
-    (root) => mv(root, `processing/${BATCH}/`, `processed/${BATCH}/`),
-  );
+  tools.push({
+    name: 'aws',
+    inProcess: false,
+    claim: (root) => mv(root, 'landing/', `processing/${BATCH}/`),
+    archive: (root) => mv(root, `processing/${BATCH}/`, `processed/${BATCH}/`),
+  });
 }
-
 if (RCLONE) {
-  const version = execFileSync(RCLONE, ['version'], { encoding: 'utf8' }).split('\n')[0];
-  console.log(`rclone: ${RCLONE} (${version})`);
+  console.log(`rclone: ${RCLONE} (${execFileSync(RCLONE, ['version'], { encoding: 'utf8' }).split('\n')[0]})`);
   const env = {
     ...process.env,
     RCLONE_CONFIG_BENCH_TYPE: 's3',
@@ -203,28 +212,86 @@ if (RCLONE) {
   };
   const move = (root: string, from: string, to: string) =>
     run(RCLONE, ['move', '--config', '/dev/null', '-q', `bench:${BUCKET}/${root}orders/${from}`, `bench:${BUCKET}/${root}orders/${to}`], env);
-  await bench(
-    'rclone move',
-    (root) => move(root, 'landing', `processing/${BATCH}`),
-    (root) => move(root, `processing/${BATCH}`, `processed/${BATCH}`),
-  );
+  tools.push({
+    name: 'rclone',
+    inProcess: false,
+    claim: (root) => move(root, 'landing', `processing/${BATCH}`),
+    archive: (root) => move(root, `processing/${BATCH}`, `processed/${BATCH}`),
+  });
+}
+const selected = tools.filter((t) => !args.only || args.only.split(',').includes(t.name));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const ours = timings.find((t) => t.tool === 'ours');
+console.log(`${N} objects, ${cpus().length} cores, Node ${process.version}, server fauxqs on ${endpoint} (own process), ${ROUNDS} round(s)`);
+console.log('Tools take turns within each round, so a busy moment of a shared machine hits them alike.\n');
+const results: Result[] = [];
+const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
+let oursPeak = 0;
+let oursHeap = 0;
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const tool of selected) {
+      const root = `${tool.name}-${round}/`;
+      await landAll(root);
+      if (tool.inProcess) [peakRss, peakHeap] = [0, 0];
+      const claim = await step(tool, () => tool.claim(root));
+      await expectMoved(root, 'landing/', `processing/${BATCH}/`);
+      const archive = await step(tool, () => tool.archive(root));
+      await expectMoved(root, `processing/${BATCH}/`, `processed/${BATCH}/`);
+      if (tool.inProcess) [oursPeak, oursHeap] = [Math.max(oursPeak, peakRss), Math.max(oursHeap, peakHeap)];
+      results.push({ tool: tool.name, round, claim, archive });
+      const f = (x: Step) => `${x.wall.toFixed(2)} s (cpu ${x.cpu.toFixed(1)} s)`;
+      console.log(`round ${round}  ${tool.name.padEnd(7)} claim ${f(claim)}   archive ${f(archive)}   total ${(claim.wall + archive.wall).toFixed(2)} s`);
+      await cleanUp(root);
+    }
+  }
+} finally {
+  await store.close();
+  child.kill('SIGTERM');
+}
+
+const summary = new Map(
+  selected.map((t) => {
+    const mine = results.filter((r) => r.tool === t.name);
+    return [
+      t.name,
+      {
+        claim: median(mine.map((r) => r.claim.wall)),
+        archive: median(mine.map((r) => r.archive.wall)),
+        total: median(mine.map((r) => r.claim.wall + r.archive.wall)),
+        cpu: median(mine.map((r) => r.claim.cpu + r.archive.cpu)),
+      },
+    ] as const;
+  }),
+);
+console.log('\nmedian over rounds (wall seconds; cpu = CPU seconds the tool itself used, not the server):');
+for (const [name, m] of summary) {
+  console.log(`${name.padEnd(7)} claim ${m.claim.toFixed(2)}   archive ${m.archive.toFixed(2)}   total ${m.total.toFixed(2)}   cpu ${m.cpu.toFixed(1)}`);
+}
+const ours = summary.get('ours');
 if (ours) {
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
   console.log(
-    `\nours: while claiming/archiving ${N} objects, peak heap ${mib(oursHeap)} (${mib(heapBefore)} before landing), ` +
+    `\nours: while claiming/archiving ${N} objects, peak heap ${mib(oursHeap)} (${mib(heapBefore)} at start), ` +
       `peak RSS ${mib(oursPeak)} (${mib(rssBefore)}); concurrency ${CONCURRENCY}, ${store.copyThreadStats.threads} copy threads`,
   );
-  for (const peer of timings.filter((t) => t !== ours)) {
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
+  for (const [name, m] of summary) {
+    if (name === 'ours') continue;
+    const perRound = results
+      .filter((r) => r.tool === name)
+      .map((r) => {
+        const o = results.find((x) => x.tool === 'ours' && x.round === r.round)!;
+        return ((r.claim.wall + r.archive.wall) / (o.claim.wall + o.archive.wall)).toFixed(1);
+      });
+    const x = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
     console.log(
-      `${peer.tool} / ours: claim ${ratio(peer.claim, ours.claim)}, archive ${ratio(peer.archive, ours.archive)}, total ${ratio(peer.claim + peer.archive, ours.claim + ours.archive)}`,
+      `${name} / ours (medians): claim ${x(m.claim, ours.claim)}, archive ${x(m.archive, ours.archive)}, total ${x(m.total, ours.total)}; ` +
+        `per round total ${perRound.join('x, ')}x; cpu ${x(m.cpu, ours.cpu)}`,
     );
   }
-}
-} finally {
-  client.destroy();
-  child.kill('SIGTERM');
 }

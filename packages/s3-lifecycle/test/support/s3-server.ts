@@ -80,17 +80,69 @@ async function fauxqsStores() {
     getObject(bucket: string, key: string): FauxqsObject;
   };
   class ByteOrderS3Store extends Base {
+    /** Per bucket: the keys in byte order, rebuilt only after the bucket's map changed. */
+    private readonly sortedKeys = new Map<string, { version: number; entries: { bytes: Buffer; object: FauxqsObject }[] }>();
+    private readonly versions = new WeakMap<Map<string, FauxqsObject>, { value: number }>();
+
+    /** Count every change to a bucket's object map (whatever fauxqs method makes it). */
+    private versionOf(objects: Map<string, FauxqsObject>): { value: number } {
+      let version = this.versions.get(objects);
+      if (!version) {
+        const counter = { value: 0 };
+        version = counter;
+        this.versions.set(objects, counter);
+        const { set, delete: remove, clear } = objects;
+        objects.set = function (key, value) {
+          counter.value++;
+          return set.call(this, key, value);
+        };
+        objects.delete = function (key) {
+          counter.value++;
+          return remove.call(this, key);
+        };
+        objects.clear = function () {
+          counter.value++;
+          clear.call(this);
+        };
+      }
+      return version;
+    }
+
     override listObjects(bucket: string, options: FauxqsListOptions = {}): FauxqsList {
-      if (options.delimiter) return super.listObjects(bucket, options) as FauxqsList;
-      const all = (super.listObjects(bucket, { prefix: options.prefix ?? '', maxKeys: Number.MAX_SAFE_INTEGER }) as FauxqsList).objects;
+      const objects = (this as unknown as { buckets: Map<string, Map<string, FauxqsObject>> }).buckets.get(bucket);
+      if (options.delimiter || !objects) return super.listObjects(bucket, options) as FauxqsList;
+      const version = this.versionOf(objects).value;
+      let cached = this.sortedKeys.get(bucket);
+      if (!cached || cached.version !== version) {
+        const entries = [...objects.values()].map((object) => ({ bytes: Buffer.from(object.key, 'utf8'), object })).sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+        cached = { version, entries };
+        this.sortedKeys.set(bucket, cached);
+      }
+      const { entries } = cached;
+      const prefix = Buffer.from(options.prefix ?? '', 'utf8');
       const after = Buffer.from(options.startAfter ?? options.marker ?? '', 'utf8');
-      const sorted = all
-        .map((o) => ({ o, bytes: Buffer.from(o.key, 'utf8') }))
-        .filter(({ bytes }) => after.length === 0 || Buffer.compare(bytes, after) > 0)
-        .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
-        .map(({ o }) => o);
+      // First entry >= prefix and > after (binary search), then walk while the prefix matches.
+      const firstAtLeast = (bound: Buffer, strict: boolean) => {
+        let lo = 0;
+        let hi = entries.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const c = Buffer.compare(entries[mid]!.bytes, bound);
+          if (c < 0 || (strict && c === 0)) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo;
+      };
       const maxKeys = options.maxKeys ?? 1000;
-      return { objects: sorted.slice(0, maxKeys), commonPrefixes: [], isTruncated: sorted.length > maxKeys };
+      const result: FauxqsObject[] = [];
+      let i = Math.max(firstAtLeast(prefix, false), after.length > 0 ? firstAtLeast(after, true) : 0);
+      for (; i < entries.length && result.length < maxKeys; i++) {
+        const entry = entries[i]!;
+        if (entry.bytes.subarray(0, prefix.length).compare(prefix) !== 0) break;
+        result.push(entry.object);
+      }
+      const isTruncated = i < entries.length && result.length === maxKeys && entries[i]!.bytes.subarray(0, prefix.length).compare(prefix) === 0;
+      return { objects: result, commonPrefixes: [], isTruncated };
     }
   }
   const s3Store = new ByteOrderS3Store();

@@ -48,9 +48,9 @@ interface Slot {
 }
 
 function sdkPath(): string {
-  // CommonJS build: require exists; ESM build and tests: resolve from this module's URL.
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-  return load.resolve('@aws-sdk/client-s3');
+  // ESM: this module's URL; the CommonJS build has no import.meta (it is emptied), but has __filename.
+  const here = (import.meta as { url?: string }).url ?? __filename;
+  return createRequire(here).resolve('@aws-sdk/client-s3');
 }
 
 export class CopyThreads {
