@@ -330,8 +330,8 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
           if (method === 'putIfMatch' && String(args[0]).includes('_batchline/leases/')) throw new InjectedFailure('release lost');
         },
       });
-      await expect(lifecycle(root, crashing, { lease: { owner: 'runner-a', ttlMs: 400 } }).claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
-      const blocked = await lifecycle(root, store, { lease: { owner: 'runner-b', ttlMs: 400 } })
+      await expect(lifecycle(root, crashing, { lease: { owner: 'runner-a', ttlMs: 2000 } }).claim('orders', BATCH)).rejects.toBeInstanceOf(InjectedFailure);
+      const blocked = await lifecycle(root, store, { lease: { owner: 'runner-b', ttlMs: 2000 } })
         .claim('orders', BATCH)
         .catch((e: unknown) => e);
       expect(blocked).toBeInstanceOf(BatchInProgressError);
