@@ -190,4 +190,35 @@ describe('drain() into the landing sink', () => {
     expect(landedBytes()).toBe(line.length * 230_000);
     for (const body of store.objects.values()) expect(body.length).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
+
+  it('following into the landing sink, the records of a failed object are resent at once, not after its interval', async () => {
+    // Objects of 2,500 bytes and calls of 2,000: one call per object, three calls in flight. The first
+    // object fails; calls 2 and 3 land while call 1 waits to resend. Its resend must be written without
+    // waiting for more calls to fill its object: calls 2 and 3 keep their slots until call 1 is
+    // acknowledged (the checkpoint cannot pass them before), so no further call can come to fill it.
+    const file = path.join(dir, 'x.csv');
+    const lines = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(5, '0')},${'r'.repeat(93)}\n`); // 100 bytes each
+    await writeFile(file, lines.join(''));
+    const store = new MemoryLandingStore();
+    store.failNext = 1;
+    const producer = createProducer({
+      flows: [{ filePattern: file, deliveryStream: 's', maxBufferSizeBytes: 2000, maxBufferAgeMillis: 50 }],
+      // Ten minutes: within the test, objects are written by size or by a flush only.
+      sink: createLandingSink({ store, prefixes: { s: 's/' }, bufferSizeBytes: 2500, bufferIntervalMillis: 600_000 }),
+      checkpointFile: path.join(dir, 'cp.json'),
+      retryBaseDelayMillis: 1,
+      retryMaxDelayMillis: 5,
+    });
+    const running = producer.start();
+    const landedBytes = () => [...store.objects.values()].reduce((n, b) => n + b.length, 0);
+    // All but the last call (its object waits for a next call, or the interval, or stop()).
+    await waitFor(() => landedBytes() >= 8000, 'every object but the last to land', 15_000);
+    await producer.stop();
+    await running;
+    expect(store.failNext).toBe(0);
+    const landedRecords = [...store.objects.values()].flatMap((b) => referenceRecords(b).records.map((r) => r.toString('utf8')));
+    expect(landedRecords.sort()).toEqual(lines); // each once: the failed object was never written
+    const checkpoint = JSON.parse(await readFile(path.join(dir, 'cp.json'), 'utf8'));
+    expect(Object.values(checkpoint.flows[`s|${file}`]).map((f) => (f as { offset: number }).offset)).toEqual([10_000]);
+  });
 });

@@ -389,16 +389,19 @@ class TailingProducer implements Producer {
         this.wake();
         break;
       }
-      if (this.sink.flush) {
-        try {
-          await this.sink.flush();
-        } catch {
-          // a failed write shows up as failed outcomes and is retried
-        }
-      }
+      await this.flushSink();
       await Promise.race([Promise.allSettled(pending), this.delay(Math.min(25, Math.max(0, deadline - Date.now())))]);
     }
     await this.deadLetters.close();
+  }
+
+  /** Push out what the sink buffers, so pending calls settle. */
+  private async flushSink(): Promise<void> {
+    try {
+      await this.sink.flush?.();
+    } catch {
+      // a failed write shows up as failed outcomes and is retried
+    }
   }
 
   private async closeFiles(): Promise<void> {
@@ -853,7 +856,8 @@ class TailingProducer implements Producer {
         if (flow.fatal || this.abandoned) return;
       }
       const batch = flow.ready.shift()!;
-      const call: Promise<void> = this.deliver(flow, batch)
+      const earlier = [...flow.inFlight];
+      const call: Promise<void> = this.deliver(flow, batch, earlier)
         .catch((err: unknown) => {
           flow.fatal ??= new ProducerError((err as Error).message, flow.settings.deliveryStream, errorCode(err));
           this.wake();
@@ -866,17 +870,18 @@ class TailingProducer implements Producer {
   /**
    * One call and its retries of failed records only. The slot is held until the
    * checkpoint covering the acknowledged records is on disk, so after a crash the
-   * records sent twice are at most what the in-flight slots held.
+   * records sent twice are at most what the in-flight slots held. `earlier` are the
+   * calls in flight when this one started: they hold the records before its own.
    */
-  private async deliver(flow: FlowState, records: OutRecord[]): Promise<void> {
+  private async deliver(flow: FlowState, records: OutRecord[], earlier: readonly Promise<void>[]): Promise<void> {
     try {
-      await this.deliverAndCheckpoint(flow, records);
+      await this.deliverAndCheckpoint(flow, records, earlier);
     } finally {
       for (const r of records) if (r.pooled) flow.pool.give(r.pooled);
     }
   }
 
-  private async deliverAndCheckpoint(flow: FlowState, records: OutRecord[]): Promise<void> {
+  private async deliverAndCheckpoint(flow: FlowState, records: OutRecord[], earlier: readonly Promise<void>[]): Promise<void> {
     const stream = flow.settings.deliveryStream;
     let pending = records;
     let attempt = 0;
@@ -885,10 +890,19 @@ class TailingProducer implements Producer {
       this.counters.calls++;
       let outcomes: PutOutcome[];
       try {
-        outcomes = await this.sink.putRecordBatch(
-          stream,
-          pending.map((r) => r.data),
+        const put = Promise.resolve(
+          this.sink.putRecordBatch(
+            stream,
+            pending.map((r) => r.data),
+          ),
         );
+        if (attempt > 0 && this.sink.flush) {
+          // A sink that settles calls by size would hold a resend until later calls fill its buffer,
+          // and the later calls already answered wait for this one (below): push the resend out now.
+          void put.catch(() => undefined); // rejections are taken by the await below
+          await this.flushSink();
+        }
+        outcomes = await put;
         if (!Array.isArray(outcomes) || outcomes.length !== pending.length) {
           throw new Error(`The sink returned ${Array.isArray(outcomes) ? outcomes.length : 'no'} outcomes for ${pending.length} records`);
         }
@@ -931,6 +945,10 @@ class TailingProducer implements Producer {
       await backoff(Math.random() * Math.min(this.retryMax, this.retryBase * 2 ** Math.min(attempt, 30)));
       pending = failed;
     }
+    // Answered before an earlier call: the checkpoint cannot pass this call's records until that
+    // one's are acknowledged too. Releasing the slot now would let further calls go out while the
+    // checkpoint stays behind all of them, and a crash would send them all again.
+    if (earlier.length > 0 && !flow.fatal && !this.abandoned) await Promise.allSettled(earlier);
     await this.persistCheckpoint();
   }
 

@@ -43,6 +43,8 @@ export class FirehoseEndpoint {
   delayMillis = 0;
   /** Called with each call before it is answered (e.g. to kill the producer mid-call). */
   onCall: ((call: number) => void) | undefined;
+  /** Answer a call only once the returned promise settles (e.g. to hold one call while later ones are answered). */
+  holdCall: ((call: number, records: readonly Buffer[]) => Promise<void> | undefined) | undefined;
   private server: Server | undefined;
   private callNo = 0;
 
@@ -96,6 +98,7 @@ export class FirehoseEndpoint {
     const bytes = records.reduce((n, r) => n + r.length, 0);
     const record = (status: number) => this.calls.push({ stream, records: records.length, bytes, status });
     this.onCall?.(call);
+    await this.holdCall?.(call, records);
     if (this.delayMillis > 0) await new Promise((r) => setTimeout(r, this.delayMillis));
 
     const problems: string[] = [];
