@@ -18,7 +18,6 @@ export {
 } from './config.js';
 export { type BatchStatusRow, type PipelineStatus, pipelineStatus, renderStatus } from './status.js';
 export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
-export { type BatchLease, acquireLease, leaseKey } from './lease.js';
 export {
   type TaskFigures,
   type TaskOutcome,

@@ -2,7 +2,9 @@ import { type BatchId, toBatchId } from '@batchline/batch-id';
 import {
   type BatchLifecycle,
   type BatchManifest,
+  type Lease,
   type ObjectStore,
+  BatchInProgressError,
   createBatchLifecycle,
   openObjectStore,
 } from '@batchline/s3-lifecycle';
@@ -16,7 +18,6 @@ import {
   type TaskPolicyConfig,
   redactUrl,
 } from './config.js';
-import { acquireLease } from './lease.js';
 import { type RunReport, buildReport } from './report.js';
 import {
   type PriorTaskState,
@@ -222,6 +223,21 @@ function policyFor(options: RunBatchOptions, task: TaskName) {
 }
 
 /**
+ * One run per batch: s3-lifecycle's run lease (a dead holder process on this host is taken over at
+ * once, any other holder after its lease expires). The refusal is reworded for whoever runs the
+ * batch, naming the holder.
+ */
+async function acquireRunLease(lifecycle: BatchLifecycle, batchId: BatchId, ttlMs: number): Promise<Lease> {
+  try {
+    return await lifecycle.acquireRunLease(batchId, { ttlMs });
+  } catch (err) {
+    if (!(err instanceof BatchInProgressError)) throw err;
+    const { key, owner, expiresAt } = err.details;
+    throw new BatchInProgressError(`batch ${batchId} is in progress: held by ${owner ?? 'another run'}, lease until ${expiresAt ?? 'unknown'} (${key ?? 'run lease'})`, err.details);
+  }
+}
+
+/**
  * Run one batch: the seven tasks over an object store and a warehouse. Tasks that
  * succeeded in an earlier run are skipped (unless `force`); a failed one resumes.
  * Throws BatchInProgressError when another run holds the batch.
@@ -260,17 +276,14 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
 
   const ownsWarehouse = typeof options.warehouse === 'string';
   const warehouseUrl = typeof options.warehouse === 'string' ? options.warehouse : undefined;
-  const lease =
-    options.lease === false
-      ? undefined
-      : await acquireLease({ store, batchId, root, ttlMs: (options.leaseSeconds ?? 600) * 1000 });
+  const lease = options.lease === false ? undefined : await acquireRunLease(lifecycle, batchId, (options.leaseSeconds ?? 600) * 1000);
   if (lease) onEvent({ type: 'lease', key: lease.key });
   let warehouse: Warehouse | undefined;
   try {
     warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { ...options.warehouseOptions, files: store }) : options.warehouse;
     if (options.setup ?? warehouse.engine === 'duckdb') await warehouse.setup();
     const prior = priorStates(await warehouse.readTasks(batchId));
-    const signals = [options.signal, lease?.lost].filter((s): s is AbortSignal => s !== undefined);
+    const signals = [options.signal, lease?.signal].filter((s): s is AbortSignal => s !== undefined);
     const ctx: RunContext = { batchId, lifecycle, warehouse, onError: options.onError ?? 'abort', hook, moving };
     const outcomes = await runTaskGraph({
       tasks: batchTasks(),
@@ -292,7 +305,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
       store: store.location,
       warehouse: warehouseUrl ? redactUrl(warehouseUrl) : `${warehouse.engine} (caller's connection)`,
       forced: options.force ?? false,
-      ...(lease?.lost.aborted ? { lostLease: (lease.lost.reason as Error).message } : {}),
+      ...(lease?.signal.aborted ? { lostLease: (lease.signal.reason as Error).message } : {}),
     });
   } finally {
     if (ownsWarehouse) await warehouse?.close();

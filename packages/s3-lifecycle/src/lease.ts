@@ -68,6 +68,7 @@ export class Lease {
   private renewing: Promise<void> | undefined;
   private isLost = false;
   private isReleased = false;
+  private readonly loss = new AbortController();
 
   private constructor(
     private readonly store: ObjectStore,
@@ -78,7 +79,8 @@ export class Lease {
   ) {
     this.record = record;
     this.etag = etag;
-    this.timer = setInterval(() => void this.renew().catch(() => undefined), Math.max(1, Math.floor(ttlMs / 3)));
+    // A failed renewal is retried on the next tick; only once the lease has expired meanwhile is it lost.
+    this.timer = setInterval(() => void this.renew().catch(() => this.lost && this.markLost()), Math.max(1, Math.floor(ttlMs / 3)));
     this.timer.unref();
   }
 
@@ -94,6 +96,19 @@ export class Lease {
     return this.isLost || (!this.isReleased && Date.now() > Date.parse(this.record.expiresAt));
   }
 
+  /**
+   * Aborts (reason: LeaseLostError) once the lease is lost: taken over by someone else, or not renewed
+   * before it expired. Pass it to the work done under the lease so that work stops.
+   */
+  get signal(): AbortSignal {
+    return this.loss.signal;
+  }
+
+  private markLost(): void {
+    this.isLost = true;
+    if (!this.loss.signal.aborted) this.loss.abort(new LeaseLostError(this.key));
+  }
+
   /** Throws LeaseLostError when the lease can no longer be trusted. */
   assertHeld(): void {
     if (this.lost) throw new LeaseLostError(this.key);
@@ -106,7 +121,7 @@ export class Lease {
       const next: LeaseRecord = { ...this.record, expiresAt: new Date(Date.now() + this.ttlMs).toISOString() };
       const etag = await writeIfMatch(this.store, this.key, next, this.etag);
       if (etag === undefined) {
-        this.isLost = true;
+        this.markLost();
         return;
       }
       this.record = next;
