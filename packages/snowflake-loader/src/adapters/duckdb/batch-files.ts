@@ -37,9 +37,11 @@ export async function localBatchFiles(
       'The DuckDB warehouse reads batch files through an object store: pass openWarehouse(url, { files: store })',
     );
   }
-  let tempDir: string | undefined;
+  // One promise, assigned before any await: concurrent downloads must share one directory, or
+  // all but the last would be created and never disposed.
+  let tempDir: Promise<string> | undefined;
   const dispose = async () => {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    if (tempDir) await rm(await tempDir, { recursive: true, force: true });
   };
   try {
     const local = await pMap(
@@ -50,9 +52,9 @@ export async function localBatchFiles(
         if (localPath !== undefined) {
           size = (await stat(localPath)).size;
         } else {
-          tempDir ??= await mkdtemp(path.join(tempRoot ?? tmpdir(), 'batchline-load-'));
+          tempDir ??= mkdtemp(path.join(tempRoot ?? tmpdir(), 'batchline-load-'));
           // Keep the name's suffix (e.g. .gz) for readers that look at it; the index keeps names unique.
-          localPath = path.join(tempDir, `${index}-${path.basename(file.path)}`);
+          localPath = path.join(await tempDir, `${index}-${path.basename(file.path)}`);
           size = await download(source, file.key, localPath);
         }
         if (size !== file.size) {
