@@ -3,20 +3,12 @@ import type { BatchId } from '@batchline/batch-id';
 import { ENTITIES, type PipelineEntity, type TaskName } from './config.js';
 import type { TaskFigures, TaskOutcome, TaskOutcomeState } from './task-graph.js';
 
-export interface TaskReport {
+export interface TaskReport extends TaskFigures {
   readonly task: TaskName;
   readonly state: TaskOutcomeState;
   readonly attempt: number;
   /** Wall time in this run; absent for skipped and not-run tasks. */
   readonly durationMs?: number;
-  readonly files?: number;
-  readonly rows?: number;
-  readonly rejected?: number;
-  readonly orphans?: number;
-  readonly duplicates?: number;
-  readonly late?: number;
-  readonly pendingOrphans?: number;
-  readonly note?: string;
   readonly error?: string;
 }
 
