@@ -4,6 +4,9 @@ import { CorruptObjectError, readJson } from './json-object.js';
 import { assertEntity, assertKey, normalizeRoot } from './keys.js';
 import { BatchInProgressError, Lease, type LeaseOptions, defaultLeaseOwner } from './lease.js';
 import { ObjectNotFoundError, type ObjectStore, PreconditionFailedError } from './object-store.js';
+import { BatchDeleteError, BatchFileError, BatchNotClaimedError } from './errors.js';
+
+export { BatchDeleteError, BatchFileError, BatchNotClaimedError };
 
 /** A file pinned by a claim: its path relative to `landing/` (and to `processing/<id>/`). */
 export interface ManifestFile {
@@ -61,43 +64,6 @@ export interface EntityStatus {
 }
 
 export { BatchInProgressError };
-
-/** archive() of a batch that has no finished claim. */
-export class BatchNotClaimedError extends Error {
-  override readonly name = 'BatchNotClaimedError';
-  constructor(
-    readonly entity: string,
-    readonly batchId: string,
-    reason: string,
-  ) {
-    super(`Batch ${entity}/${batchId} cannot be archived: ${reason}`);
-  }
-}
-
-/** A pinned file is in neither the source nor the target prefix, or not as pinned: never skipped silently. */
-export class BatchFileError extends Error {
-  override readonly name = 'BatchFileError';
-  constructor(
-    readonly entity: string,
-    readonly batchId: string,
-    readonly path: string,
-    message: string,
-  ) {
-    super(`Batch ${entity}/${batchId}, file ${JSON.stringify(path)}: ${message}`);
-  }
-}
-
-/** Some deletes were refused by the store; the keys are listed, and a re-run retries them. */
-export class BatchDeleteError extends Error {
-  override readonly name = 'BatchDeleteError';
-  constructor(readonly failures: readonly { key: string; code: string; message: string }[]) {
-    const shown = failures
-      .slice(0, 5)
-      .map((f) => `${JSON.stringify(f.key)} (${f.code}: ${f.message})`)
-      .join(', ');
-    super(`The store refused to delete ${failures.length} key(s): ${shown}${failures.length > 5 ? ', …' : ''}; re-run to finish`);
-  }
-}
 
 export interface BatchLifecycle {
   readonly store: ObjectStore;

@@ -1,15 +1,8 @@
 import { text } from 'node:stream/consumers';
 import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { CorruptObjectError } from './errors.js';
 
-export class CorruptObjectError extends Error {
-  override readonly name = 'CorruptObjectError';
-  constructor(
-    readonly key: string,
-    reason: string,
-  ) {
-    super(`Object ${JSON.stringify(key)} is not a valid batchline record: ${reason}`);
-  }
-}
+export { CorruptObjectError };
 
 /** A JSON object with the ETag it was read at (for a later compare-and-swap), or undefined when absent. */
 export async function readJson<T>(store: ObjectStore, key: string): Promise<{ value: T; etag: string } | undefined> {

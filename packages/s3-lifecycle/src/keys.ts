@@ -1,4 +1,7 @@
 import { InvalidKeyError } from './object-store.js';
+import { InvalidEntityError, InvalidRootError } from './errors.js';
+
+export { InvalidEntityError, InvalidRootError };
 
 /** S3's limit; the filesystem adapter also caps each segment at 255 bytes (a file name). */
 const MAX_KEY_BYTES = 1024;
@@ -42,23 +45,8 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
 
 const ENTITY = /^[a-z][a-z0-9_-]{0,62}$/;
 
-export class InvalidEntityError extends Error {
-  override readonly name = 'InvalidEntityError';
-  constructor(readonly entity: unknown) {
-    const shown = typeof entity === 'string' ? JSON.stringify(entity.slice(0, 80)) : `of type ${typeof entity}`;
-    super(`Invalid entity ${shown}: expected a lowercase name matching ${ENTITY.source}, e.g. "orders"`);
-  }
-}
-
 export function assertEntity(entity: unknown): asserts entity is string {
   if (typeof entity !== 'string' || !ENTITY.test(entity)) throw new InvalidEntityError(entity);
-}
-
-export class InvalidRootError extends Error {
-  override readonly name = 'InvalidRootError';
-  constructor(root: string, reason: string) {
-    super(`Invalid lifecycle root ${JSON.stringify(root)}: ${reason}; expected '' or a prefix ending in '/', e.g. "firehose/"`);
-  }
 }
 
 /** The configurable root prefix: '' or a valid key ending in '/'. */

@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from './object-store.js';
 import { readJson } from './json-object.js';
+import { BatchInProgressError, LeaseLostError } from './errors.js';
+
+export { BatchInProgressError, LeaseLostError };
 
 export interface LeaseOptions {
   /**
@@ -31,25 +34,6 @@ export interface LeaseRecord {
   readonly acquiredAt: string;
   readonly expiresAt: string;
   readonly released?: boolean;
-}
-
-/** Someone else holds the batch (or lease) right now. */
-export class BatchInProgressError extends Error {
-  override readonly name = 'BatchInProgressError';
-  constructor(
-    message: string,
-    readonly details: { readonly key?: string; readonly owner?: string; readonly purpose?: string; readonly expiresAt?: string } = {},
-  ) {
-    super(message);
-  }
-}
-
-/** The lease expired and someone else took it over while this holder was still working. */
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-  constructor(readonly key: string) {
-    super(`Lease ${JSON.stringify(key)} was lost (not renewed in time and taken over); stopping so two runs never work at once`);
-  }
 }
 
 export function defaultLeaseOwner(): string {

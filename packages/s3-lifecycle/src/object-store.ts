@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import { InvalidKeyError, ObjectNotFoundError, PreconditionFailedError } from './errors.js';
+
+export { InvalidKeyError, ObjectNotFoundError, PreconditionFailedError };
 
 /** One object as the store reports it. `etag` is opaque: compare it, never parse it. */
 export interface StoredObject {
@@ -57,32 +60,3 @@ export interface CopyOptions {
   readonly size?: number;
 }
 
-export class ObjectNotFoundError extends Error {
-  override readonly name = 'ObjectNotFoundError';
-  constructor(readonly key: string) {
-    super(`Object not found: ${JSON.stringify(key)}`);
-  }
-}
-
-/** A conditional request (copy with `ifMatch`) found a different version than expected. */
-export class PreconditionFailedError extends Error {
-  override readonly name = 'PreconditionFailedError';
-  constructor(
-    readonly key: string,
-    readonly expectedEtag: string,
-  ) {
-    super(`Object ${JSON.stringify(key)} no longer has ETag ${expectedEtag}: it was replaced after it was read`);
-  }
-}
-
-/** A key that is not a safe, well-formed object key. */
-export class InvalidKeyError extends Error {
-  override readonly name = 'InvalidKeyError';
-  constructor(
-    readonly key: unknown,
-    reason: string,
-  ) {
-    const shown = typeof key === 'string' ? JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key) : `of type ${typeof key}`;
-    super(`Invalid object key ${shown}: ${reason}; expected a relative '/'-separated key without '.', '..' or empty segments, backslashes or NUL`);
-  }
-}

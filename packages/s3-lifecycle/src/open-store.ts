@@ -2,16 +2,12 @@ import path from 'node:path';
 import { FileObjectStore, type FileObjectStoreOptions } from './adapters/filesystem/filesystem-store.js';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './adapters/s3/s3-store.js';
 import type { ObjectStore } from './object-store.js';
+import { InvalidStoreUrlError } from './errors.js';
+
+export { InvalidStoreUrlError };
 
 /** Settings for openObjectStore; each applies to the adapter the URL selects. */
 export type OpenObjectStoreOptions = FileObjectStoreOptions & Omit<S3ObjectStoreOptions, 'bucket' | 'prefix'>;
-
-export class InvalidStoreUrlError extends Error {
-  override readonly name = 'InvalidStoreUrlError';
-  constructor(url: unknown, reason: string) {
-    super(`Invalid object store URL ${JSON.stringify(url)}: ${reason}; expected file://<dir> (relative or absolute) or s3://<bucket>[/<prefix>]`);
-  }
-}
 
 /**
  * Open a store by URL:
