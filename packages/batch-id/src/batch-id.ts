@@ -3,6 +3,10 @@
  * It is used verbatim in S3 keys and in SQL, so the accepted shape is strict:
  * exactly 13 characters, digits and one `T`, and a real calendar minute.
  */
+import { InvalidBatchIdError } from './errors.js';
+
+export { InvalidBatchIdError };
+
 declare const batchIdBrand: unique symbol;
 export type BatchId = string & { readonly [batchIdBrand]: 'BatchId' };
 
@@ -23,23 +27,6 @@ export const LEGACY_BATCH_ID_FORMAT = 'YYYYMMDDTHHM';
 
 const CANONICAL = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})$/;
 const LEGACY = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d)$/;
-
-export class InvalidBatchIdError extends Error {
-  override readonly name = 'InvalidBatchIdError';
-  readonly value: unknown;
-  constructor(value: unknown, reason: string, legacy = false) {
-    const expected = legacy ? `${BATCH_ID_FORMAT} (or legacy ${LEGACY_BATCH_ID_FORMAT})` : BATCH_ID_FORMAT;
-    super(`Invalid batch id ${describe(value)}: ${reason}; expected ${expected} in UTC, e.g. 20261126T0315`);
-    this.value = value;
-  }
-}
-
-/** Render an untrusted value for an error message without letting it forge lines. */
-function describe(value: unknown): string {
-  if (typeof value !== 'string') return `of type ${value === null ? 'null' : typeof value}`;
-  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
-  return JSON.stringify(shown);
-}
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');

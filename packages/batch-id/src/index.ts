@@ -4,7 +4,6 @@ export {
   type LegacyBatchId,
   BATCH_ID_FORMAT,
   LEGACY_BATCH_ID_FORMAT,
-  InvalidBatchIdError,
   assertBatchId,
   formatBatchId,
   fromAirflowTsNodash,
@@ -13,4 +12,5 @@ export {
   toBatchId,
   toLegacyBatchId,
 } from './batch-id.js';
-export { InvalidCronError, MAX_SLOTS, batchIdForSchedule, slotsBetween } from './schedule.js';
+export { MAX_SLOTS, assertCron, batchIdForSchedule, slotsBetween } from './schedule.js';
+export { InvalidBatchIdError, InvalidCronError } from './errors.js';

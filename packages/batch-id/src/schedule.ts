@@ -1,17 +1,8 @@
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { type BatchId, formatBatchId, parseBatchId } from './batch-id.js';
+import { InvalidCronError } from './errors.js';
 
-export class InvalidCronError extends Error {
-  override readonly name = 'InvalidCronError';
-  constructor(
-    readonly value: unknown,
-    reason: string,
-  ) {
-    super(
-      `Invalid cron expression ${typeof value === 'string' ? JSON.stringify(value) : `of type ${typeof value}`}: ${reason}; expected five fields "minute hour day-of-month month day-of-week" in UTC, e.g. "*/15 * * * *"`,
-    );
-  }
-}
+export { InvalidCronError };
 
 /** Upper bound for slotsBetween, so a typo in a range cannot allocate millions of ids. */
 export const MAX_SLOTS = 100_000;
@@ -30,6 +21,14 @@ function parseCron(cron: string, currentDate: Date, endDate?: Date): CronExpress
   } catch (err) {
     throw new InvalidCronError(cron, (err as Error).message);
   }
+}
+
+/**
+ * Check a cron expression by its syntax: five fields (or an @alias), each in range, UTC. Nothing is
+ * evaluated at a particular instant, so any valid schedule passes whatever its first slot.
+ */
+export function assertCron(cron: unknown): asserts cron is string {
+  parseCron(cron as string, new Date());
 }
 
 function checkDate(now: Date, name: string): void {
