@@ -7,6 +7,7 @@
  * - `:name` is a bound value, sent to the driver as a positional `?`, never spliced into the text.
  */
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
+import { SqlTemplateError } from './errors.js';
 
 /** A bound value; a list of strings binds as a DuckDB list (VARCHAR[]). */
 export type BindValue = string | number | null | readonly string[];
@@ -22,9 +23,7 @@ export interface InlineSql {
   readonly sql: string;
 }
 
-export class SqlTemplateError extends Error {
-  override readonly name = 'SqlTemplateError';
-}
+export { SqlTemplateError };
 
 /** The batch id as bare text, for use inside quotes in the files: `'{{BATCH_ID}}'`. */
 export function inlineBatchId(batchId: string): InlineSql {
