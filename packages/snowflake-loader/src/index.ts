@@ -19,4 +19,13 @@ export {
   openWarehouse,
 } from './warehouse-contract.js';
 export type { SnowflakeAuthenticator, SnowflakeOptions } from './adapters/snowflake/config.js';
-export { LoadInputError, LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from './errors.js';
+export {
+  CorruptFileError,
+  LoadInputError,
+  LoadMismatchError,
+  LoadRejectedError,
+  SqlTemplateError,
+  WarehouseBusyError,
+  WarehouseConfigError,
+  WarehouseError,
+} from './errors.js';
