@@ -174,6 +174,8 @@ function auditJournal(warehouse: Warehouse, batchId: BatchId): TaskJournal<TaskN
     ...(f.rejected !== undefined ? { rejected: f.rejected } : {}),
     ...(f.duplicates !== undefined ? { duplicates: f.duplicates } : {}),
     ...(f.orphans !== undefined ? { orphans: f.orphans } : {}),
+    ...(f.late !== undefined ? { late: f.late } : {}),
+    ...(f.pendingOrphans !== undefined ? { pendingOrphans: f.pendingOrphans } : {}),
   });
   return {
     started: (task, attempt, at) => warehouse.recordTask({ batchId, task, state: 'running', attempt, startedAt: at }),
@@ -194,6 +196,8 @@ export function priorStates(audits: readonly TaskAudit[]): Map<TaskName, PriorTa
       ...(a.rejected != null ? { rejected: a.rejected } : {}),
       ...(a.duplicates != null ? { duplicates: a.duplicates } : {}),
       ...(a.orphans != null ? { orphans: a.orphans } : {}),
+      ...(a.late != null ? { late: a.late } : {}),
+      ...(a.pendingOrphans != null ? { pendingOrphans: a.pendingOrphans } : {}),
     };
     prior.set(a.task as TaskName, { state: a.state, attempt: a.attempt, figures });
   }

@@ -199,6 +199,8 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
             if (err instanceof TaskTimeoutError || err instanceof PermanentTaskError || isPermanent(asError(err)) || signal?.aborted) {
               throw new AbortError(asError(err));
             }
+            // Each failed attempt gets its end and error recorded, so the next one keeps it in the task's history.
+            await journal.failed(spec.name, attempt, attemptStartedAt, new Date(), asError(err)).catch(() => undefined);
             throw err;
           }
         },

@@ -80,7 +80,7 @@ describe('runTaskGraph', () => {
     expect(outcomes[1]!.figures).toEqual({ files: 2 });
   });
 
-  it('retries a failing attempt and records every attempt', async () => {
+  it('retries a failing attempt and records every attempt, with the end and error of each failed one', async () => {
     const log: string[] = [];
     const { tasks, attempts } = diamond(log, {
       c: async (attempt) => {
@@ -99,7 +99,14 @@ describe('runTaskGraph', () => {
     });
     expect(attempts.c).toBe(3);
     expect(outcomes.find((o) => o.name === 'c')).toMatchObject({ state: 'succeeded', attempt: 3, figures: { rows: 42 } });
-    expect(rows.filter((r) => r.task === 'c').map((r) => `${r.state}#${r.attempt}`)).toEqual(['running#1', 'running#2', 'running#3', 'succeeded#3']);
+    expect(rows.filter((r) => r.task === 'c').map((r) => `${r.state}#${r.attempt}`)).toEqual([
+      'running#1',
+      'failed#1',
+      'running#2',
+      'failed#2',
+      'running#3',
+      'succeeded#3',
+    ]);
     expect(events.filter((e) => e.type === 'retry').map((e) => (e as { error: Error }).error.message)).toEqual(['flaky 1', 'flaky 2']);
   });
 

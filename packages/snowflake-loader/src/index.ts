@@ -9,6 +9,7 @@ export {
   type LoadResult,
   type OnErrorPolicy,
   type OpenWarehouseOptions,
+  type TaskAttempt,
   type TaskAudit,
   type TaskState,
   type TransformResult,

@@ -1,6 +1,6 @@
 // Engine-neutral operations: the same SQL files run on Snowflake and DuckDB.
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
-import { auditBinds, auditFromRow } from './audit.js';
+import { auditBinds, auditFromRow, nextAttempts } from './audit.js';
 import { common } from './sql-files.js';
 import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
 import { inlineBatchId, renderStatement, renderStatements, type Statement } from './sql-text.js';
@@ -19,11 +19,12 @@ export async function runChecks(session: SqlSession, statements: readonly Statem
 }
 
 /** Upsert a task row inside an open transaction; returns false when a newer attempt is already stored. */
-export async function writeTask(session: SqlSession, audit: TaskAudit, now: Date): Promise<boolean> {
-  const binds = auditBinds(audit, now);
-  const key = { batch_id: binds.batch_id!, task: binds.task! };
+export async function writeTask(session: SqlSession, audit: TaskAudit, now: Date, toDate: SqlEngine['toDate']): Promise<boolean> {
+  auditBinds(audit, now); // validate before the first statement
+  const key = { batch_id: audit.batchId, task: audit.task };
   const existing = (await session.run(renderStatement(common.auditReadTask, {}, key))).rows[0];
   if (existing && asNumber(existing.ATTEMPT, 'ATTEMPT') > audit.attempt) return false;
+  const binds = auditBinds(audit, now, nextAttempts(existing, audit, toDate));
   await runAll(session, renderStatements(common.auditDeleteTask, {}, key));
   await runAll(session, renderStatements(common.auditInsertTask, {}, binds));
   return true;
@@ -43,11 +44,11 @@ export async function markSucceeded(
   const existing = (await session.run(renderStatement(common.auditReadTask, {}, key))).rows[0];
   const attempt = existing ? asNumber(existing.ATTEMPT, 'ATTEMPT') : 1;
   const startedAt = existing && existing.STATE === 'running' ? (engine.toDate(existing.STARTED_AT) ?? audit.startedAt) : audit.startedAt;
-  await writeTask(session, { ...audit, state: 'succeeded', attempt, startedAt, finishedAt: now }, now);
+  await writeTask(session, { ...audit, state: 'succeeded', attempt, startedAt, finishedAt: now }, now, (cell) => engine.toDate(cell));
 }
 
 export async function recordTask(engine: SqlEngine, audit: TaskAudit): Promise<void> {
-  await engine.transaction((session) => writeTask(session, audit, new Date()));
+  await engine.transaction((session) => writeTask(session, audit, new Date(), (cell) => engine.toDate(cell)));
 }
 
 export async function readTasks(engine: SqlEngine, batchId: BatchId): Promise<TaskAudit[]> {
@@ -88,6 +89,8 @@ export async function transform(engine: SqlEngine, batchId: BatchId): Promise<Tr
         rows: result.curatedRows,
         duplicates: result.duplicateOrders,
         orphans: result.orphanOrders,
+        late: result.lateOrders,
+        pendingOrphans: result.pendingOrphans,
       },
       new Date(),
     );

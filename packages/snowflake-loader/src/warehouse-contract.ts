@@ -100,6 +100,25 @@ export interface TaskAudit {
   readonly rejected?: number;
   readonly duplicates?: number;
   readonly orphans?: number;
+  /** transform: orders of earlier batches counted in this batch (their customer arrived). */
+  readonly late?: number;
+  /** transform: fulfilled orders up to this batch still waiting for their customer. */
+  readonly pendingOrphans?: number;
+  readonly error?: string;
+  /**
+   * Read only (recordTask ignores it; it keeps the list itself): the earlier attempts of the task's current
+   * run, oldest first, so a retried task can be drawn with its retries. A new attempt over a failed or
+   * interrupted one adds that one here; a rerun over a succeeded task starts a new list. At most 20 kept.
+   */
+  readonly attempts?: readonly TaskAttempt[];
+}
+
+/** An earlier attempt of a task: `failed`, or `running` when its process died before it recorded an end. */
+export interface TaskAttempt {
+  readonly attempt: number;
+  readonly state: TaskState;
+  readonly startedAt: Date;
+  readonly finishedAt?: Date;
   readonly error?: string;
 }
 

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toBatchId } from '@batchline/batch-id';
 import { openWarehouse, type BatchFile } from '../src/index.js';
@@ -218,13 +222,85 @@ describe('task audit', () => {
       const tasks = await wh.readTasks(batchId);
       expect(tasks).toEqual([
         { batchId, task: 'claim:customers', state: 'succeeded', attempt: 1, startedAt: t0, files: 3, rows: 0 },
-        { batchId, task: 'claim:orders', state: 'running', attempt: 2, startedAt: new Date('2026-11-26T03:01:00.000Z') },
+        {
+          batchId,
+          task: 'claim:orders',
+          state: 'running',
+          attempt: 2,
+          startedAt: new Date('2026-11-26T03:01:00.000Z'),
+          // the failed attempt 1 is kept, so a Gantt chart can draw the retry
+          attempts: [{ attempt: 1, state: 'failed', startedAt: t0, finishedAt: new Date('2026-11-26T03:00:02.000Z'), error: 'boom' }],
+        },
       ]);
       expect(await wh.readTasks(toBatchId(B2))).toEqual([]);
       await expect(wh.recordTask({ batchId, task: "x'; DROP TABLE BATCH_AUDIT; --", state: 'running', attempt: 1, startedAt: t0 })).rejects.toThrow(/Invalid task name/);
       await expect(wh.recordTask({ batchId: '2026-11-26' as never, task: 'transform', state: 'running', attempt: 1, startedAt: t0 })).rejects.toThrow(/Invalid batch id/);
     } finally {
       await wh.close();
+    }
+  });
+
+  it('keeps the earlier attempts of the current run, and starts afresh when a finished task is run again', async () => {
+    const wh = await openWarehouse('duckdb://:memory:');
+    try {
+      await wh.setup();
+      const batchId = toBatchId(B1);
+      const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 3, 0, s));
+      const task = 'transform';
+      // attempt 1 fails, attempt 2 is killed while running (no end recorded), attempt 3 succeeds
+      await wh.recordTask({ batchId, task, state: 'running', attempt: 1, startedAt: at(0) });
+      await wh.recordTask({ batchId, task, state: 'failed', attempt: 1, startedAt: at(0), finishedAt: at(1), error: 'timeout' });
+      await wh.recordTask({ batchId, task, state: 'running', attempt: 2, startedAt: at(3) });
+      await wh.recordTask({ batchId, task, state: 'running', attempt: 3, startedAt: at(10) });
+      await wh.recordTask({ batchId, task, state: 'succeeded', attempt: 3, startedAt: at(10), finishedAt: at(12), late: 4, pendingOrphans: 7 });
+      const [done] = await wh.readTasks(batchId);
+      expect(done).toEqual({
+        batchId,
+        task,
+        state: 'succeeded',
+        attempt: 3,
+        startedAt: at(10),
+        finishedAt: at(12),
+        late: 4,
+        pendingOrphans: 7,
+        attempts: [
+          { attempt: 1, state: 'failed', startedAt: at(0), finishedAt: at(1), error: 'timeout' },
+          { attempt: 2, state: 'running', startedAt: at(3) },
+        ],
+      });
+      // a forced rerun (attempt 4 over a succeeded attempt 3) is a new run: no earlier attempts
+      await wh.recordTask({ batchId, task, state: 'running', attempt: 4, startedAt: at(30) });
+      const [rerun] = await wh.readTasks(batchId);
+      expect(rerun).toEqual({ batchId, task, state: 'running', attempt: 4, startedAt: at(30) });
+    } finally {
+      await wh.close();
+    }
+  });
+
+  it('adds the new audit columns to a BATCH_AUDIT created before them', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'batchline-audit-columns-'));
+    const file = path.join(dir, 'old.duckdb');
+    try {
+      const instance = await DuckDBInstance.create(file);
+      const conn = await instance.connect();
+      await conn.run(`CREATE TABLE BATCH_AUDIT (BATCH_ID VARCHAR NOT NULL, TASK VARCHAR NOT NULL, STATE VARCHAR NOT NULL, ATTEMPT INTEGER NOT NULL,
+        STARTED_AT TIMESTAMPTZ NOT NULL, FINISHED_AT TIMESTAMPTZ, FILES BIGINT, ROWS_PROCESSED BIGINT, ROWS_REJECTED BIGINT,
+        DUPLICATES BIGINT, ORPHANS BIGINT, ERROR VARCHAR, UPDATED_AT TIMESTAMPTZ NOT NULL)`);
+      conn.closeSync();
+      instance.closeSync();
+      const wh = await openWarehouse(`duckdb://${file}`);
+      try {
+        await wh.setup();
+        await wh.setup(); // twice: idempotent
+        const batchId = toBatchId(B1);
+        const t0 = new Date('2026-11-26T03:00:00.000Z');
+        await wh.recordTask({ batchId, task: 'transform', state: 'succeeded', attempt: 1, startedAt: t0, finishedAt: t0, pendingOrphans: 2 });
+        expect(await wh.readTasks(batchId)).toEqual([{ batchId, task: 'transform', state: 'succeeded', attempt: 1, startedAt: t0, finishedAt: t0, pendingOrphans: 2 }]);
+      } finally {
+        await wh.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

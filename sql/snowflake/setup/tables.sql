@@ -79,8 +79,17 @@ CREATE TABLE IF NOT EXISTS BATCH_AUDIT (
   DUPLICATES     NUMBER(38,0),
   ORPHANS        NUMBER(38,0),
   ERROR          VARCHAR,
-  UPDATED_AT     TIMESTAMP_LTZ NOT NULL
+  UPDATED_AT     TIMESTAMP_LTZ NOT NULL,
+  LATE           NUMBER(38,0),
+  PENDING_ORPHANS NUMBER(38,0),
+  ATTEMPTS       VARCHAR
 );
+
+-- Columns added after the first release: a BATCH_AUDIT created before them gains them here (the status page
+-- draws late orders, orphans still waiting and retries from them). ATTEMPTS: JSON array of earlier attempts.
+ALTER TABLE BATCH_AUDIT ADD COLUMN IF NOT EXISTS LATE NUMBER(38,0);
+ALTER TABLE BATCH_AUDIT ADD COLUMN IF NOT EXISTS PENDING_ORPHANS NUMBER(38,0);
+ALTER TABLE BATCH_AUDIT ADD COLUMN IF NOT EXISTS ATTEMPTS VARCHAR;
 
 -- The landing files' own shape, typed: the target of the validation COPY (VALIDATION_MODE = RETURN_ALL_ERRORS),
 -- which checks column counts and types the way COPY parses them. Never loaded; it stays empty.
