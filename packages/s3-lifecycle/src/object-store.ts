@@ -26,11 +26,25 @@ export interface DeleteOutcome {
 export interface ObjectStore {
   /** Where the data lives, for reports: `file:///abs/dir` or `s3://bucket/prefix`. */
   readonly location: string;
-  /** Every object under `prefix`, in key order, fetched page by page. */
-  list(prefix: string): AsyncIterable<StoredObject>;
+  /**
+   * How long after its last modification an object written by another program may still be growing
+   * (a local file being copied in); the lifecycle's default `settleSeconds`. Absent or 0: objects
+   * appear whole (S3 PUTs are atomic).
+   */
+  readonly defaultSettleSeconds?: number;
+  /**
+   * Every object under `prefix`, in key order, fetched page by page. Entries under the prefix that
+   * are not objects the store can serve (a symbolic link, a socket, a file name no key can address)
+   * are not listed; a store that has such entries reports each to `options.onUnlisted`.
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>;
   head(key: string): Promise<StoredObject | undefined>;
-  /** The object's bytes as a stream; rejects with ObjectNotFoundError when absent. */
-  get(key: string): Promise<Readable>;
+  /**
+   * The object's bytes as a stream; rejects with ObjectNotFoundError when absent, and with
+   * PreconditionFailedError when `options.ifMatch` is set and the object's ETag differs (a store that
+   * cannot check it atomically fails the stream with that error once it sees other bytes).
+   */
+  get(key: string, options?: GetOptions): Promise<Readable>;
   put(key: string, body: ObjectBody): Promise<StoredObject>;
   /** Create only if absent: false when the key already exists. Exactly one of many racing callers wins. */
   putIfAbsent(key: string, body: ObjectBody): Promise<boolean>;
@@ -51,6 +65,28 @@ export interface ObjectStore {
   deleteMany(keys: readonly string[]): Promise<DeleteOutcome[]>;
   /** A filesystem path for the key when the store is a local directory, so an engine can read it in place. */
   localPath?(key: string): string | undefined;
+  /**
+   * Release what the adapter holds (copy threads, the client it built); idempotent. A finished process
+   * exits without it; call it to free a store early. Stores that hold nothing may omit it.
+   */
+  close?(): Promise<void>;
+}
+
+export interface ListOptions {
+  /** Called for each entry under the prefix that is not listed as an object, with the reason. */
+  readonly onUnlisted?: (entry: UnlistedEntry) => void;
+}
+
+/** An entry under a listed prefix that the store cannot serve as an object. */
+export interface UnlistedEntry {
+  /** The key it would have (as well as the store can spell it). */
+  readonly key: string;
+  readonly reason: string;
+}
+
+export interface GetOptions {
+  /** Read only this exact version (its ETag). */
+  readonly ifMatch?: string;
 }
 
 export interface CopyOptions {

@@ -16,7 +16,7 @@ export type OpenObjectStoreOptions = FileObjectStoreOptions & Omit<S3ObjectStore
  *   or the environment (AWS_ENDPOINT_URL_S3, AWS_REGION, ...); credentials only from the SDK's
  *   default provider chain.
  */
-export function openObjectStore(url: string, options: OpenObjectStoreOptions = {}): ObjectStore {
+export function openObjectStore(url: string, options: OpenObjectStoreOptions = {}): ObjectStore & { close(): Promise<void> } {
   if (typeof url !== 'string') throw new InvalidStoreUrlError(url, 'not a string');
   if (url.startsWith('file://')) {
     let dir = url.slice('file://'.length);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { type Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pMap from 'p-map';
@@ -11,7 +11,9 @@ import { assertKey, assertPrefix } from '../../keys.js';
 import {
   type CopyOptions,
   type DeleteOutcome,
+  type GetOptions,
   InvalidKeyError,
+  type ListOptions,
   type ObjectBody,
   ObjectNotFoundError,
   type ObjectStore,
@@ -51,6 +53,14 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/**
+ * When a file last changed, for settling: the later of its mtime and ctime. A copy that preserves times
+ * (`cp -p`, `rsync -t`) sets an old mtime, but ctime still moves with every write, rename and time change.
+ */
+function changedAt(stats: Stats): Date {
+  return new Date(Math.max(stats.mtimeMs, stats.ctimeMs));
+}
+
 /** Byte-wise (UTF-8) order, as S3 lists keys. */
 function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -80,6 +90,11 @@ function hashingTap(): { tap: Transform; result: () => { etag: string; size: num
 export class FileObjectStore implements ObjectStore {
   readonly location: string;
   readonly root: string;
+  /**
+   * A local file may be written in place by another program (`cp`, `rsync`, an editor), so the lifecycle
+   * leaves files changed within the last 5 seconds for the next batch by default.
+   */
+  readonly defaultSettleSeconds = 5;
   private readonly fsync: boolean;
   private readonly lockStaleMs: number;
   private readonly etags = new Map<string, CachedEtag>();
@@ -96,6 +111,9 @@ export class FileObjectStore implements ObjectStore {
     this.lockStaleMs = options.lockStaleMs ?? 10_000;
   }
 
+  /** Nothing to release (no threads, no sockets); here so every store from openObjectStore can be closed alike. */
+  async close(): Promise<void> {}
+
   /** The file that holds `key`. Throws InvalidKeyError for keys that could escape the root. */
   localPath(key: string): string {
     assertKey(key);
@@ -109,10 +127,10 @@ export class FileObjectStore implements ObjectStore {
     return path.join(this.root, ...segments);
   }
 
-  async *list(prefix: string): AsyncGenerator<StoredObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
     const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    yield* this.walk(dirKey, prefix);
+    yield* this.walk(dirKey, prefix, options.onUnlisted ?? (() => {}));
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -128,16 +146,36 @@ export class FileObjectStore implements ObjectStore {
       const stats = await handle.stat();
       if (!stats.isFile()) return undefined;
       const etag = await this.etagOf(file, stats, handle);
-      return { key, size: stats.size, etag, lastModified: stats.mtime };
+      return { key, size: stats.size, etag, lastModified: changedAt(stats) };
     } finally {
       await handle.close();
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const file = this.localPath(key);
     const handle = await this.openForRead(key, file);
-    return handle.createReadStream();
+    const expected = options.ifMatch;
+    if (expected === undefined) return handle.createReadStream();
+    try {
+      if ((await this.etagOf(file, await handle.stat(), handle)) !== expected) throw new PreconditionFailedError(key, expected);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    // A file can change in place while it is read (S3 objects cannot): hash the bytes as they pass, and
+    // fail the stream at its end rather than hand on other bytes as the pinned version.
+    const hash = createHash('md5');
+    const check = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        done(quoteMd5(hash) === expected ? null : new PreconditionFailedError(key, expected));
+      },
+    });
+    return pipeStreams(handle.createReadStream({ start: 0 }), check, () => {});
   }
 
   async put(key: string, body: ObjectBody): Promise<StoredObject> {
@@ -285,32 +323,55 @@ export class FileObjectStore implements ObjectStore {
     return handle;
   }
 
-  /** Keys under `dirKey` (a '' or '/'-terminated key prefix) that start with `prefix`, in UTF-8 byte order. */
-  private async *walk(dirKey: string, prefix: string): AsyncGenerator<StoredObject> {
+  /**
+   * Keys under `dirKey` (a '' or '/'-terminated key prefix) that start with `prefix`, in UTF-8 byte order.
+   * Entries that are not objects (symbolic links, sockets, names no key can address, unreadable files)
+   * are reported to `unlisted` instead, so nothing under a prefix disappears without a word.
+   */
+  private async *walk(dirKey: string, prefix: string, unlisted: (entry: { key: string; reason: string }) => void): AsyncGenerator<StoredObject> {
     const dir = dirKey === '' ? this.root : path.join(this.root, ...dirKey.slice(0, -1).split('/'));
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       if (isAbsent(error)) return;
       throw error;
     }
     // A folder's keys all start with `name/`, so sorting folders as `name/` keeps global key order.
     const sorted = entries
-      .filter((entry) => (entry.isFile() || entry.isDirectory()) && !(dirKey === '' && RESERVED.has(entry.name)))
-      .map((entry) => ({ entry, sortKey: entry.isDirectory() ? `${entry.name}/` : entry.name }))
+      .map((entry) => ({ entry, name: entry.name.toString('utf8') }))
+      .filter(({ name }) => !(dirKey === '' && RESERVED.has(name)))
+      .map(({ entry, name }) => ({ entry, name, sortKey: entry.isDirectory() ? `${name}/` : name }))
       .sort((a, b) => compareUtf8(a.sortKey, b.sortKey));
-    for (const { entry, sortKey } of sorted) {
+    for (const { entry, name, sortKey } of sorted) {
       const key = dirKey + sortKey;
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix);
+        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix, unlisted);
         continue;
       }
       if (!key.startsWith(prefix)) continue;
-      const object = await this.head(key).catch((error: unknown) => {
-        if (error instanceof InvalidKeyError) return undefined; // a file name no key can address
-        throw error;
-      });
+      if (!Buffer.from(name, 'utf8').equals(entry.name)) {
+        unlisted({ key, reason: 'its file name is not valid UTF-8, so no object key can name it' });
+        continue;
+      }
+      if (entry.isSymbolicLink()) {
+        unlisted({ key, reason: 'a symbolic link, which the store does not follow' });
+        continue;
+      }
+      if (!entry.isFile()) {
+        unlisted({ key, reason: 'not a regular file (a socket, FIFO or device)' });
+        continue;
+      }
+      let object: StoredObject | undefined;
+      try {
+        object = await this.head(key);
+      } catch (error) {
+        // A file name no key can address, or a file this process may not read.
+        if (error instanceof InvalidKeyError) unlisted({ key, reason: error.reason });
+        else if (errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM') unlisted({ key, reason: `not readable (${errorCode(error)})` });
+        else throw error;
+        continue;
+      }
       if (object) yield object;
     }
   }

@@ -83,7 +83,6 @@ export class CopyThreads {
   private spawn(path: string): void {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sdkPath: path, config: this.config } });
     const slot: Slot = { worker, ready: false, inFlight: 0, pending: new Map() };
-    worker.unref(); // an idle pool never keeps the process alive; ref() while requests are in flight
     worker.on('message', (message: { ready?: boolean; id?: number; etag?: string; error?: CopyFailure }) => {
       if (message.ready) {
         slot.ready = true;
@@ -105,6 +104,9 @@ export class CopyThreads {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`S3 copy thread exited with code ${code}`)));
+    // After the listeners: the first 'message' listener refs the worker's port again, and a port that
+    // stays ref'd keeps a finished process alive. Idle threads never do; copy() refs while one is in flight.
+    worker.unref();
     this.slots.push(slot);
   }
 
