@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
+import { UsageError } from './errors.js';
 import { type BatchlineConfig, ConfigError, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
@@ -34,9 +35,7 @@ export interface DemoCliOptions {
   readonly json: boolean;
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 /** Validate --batch while parsing, so a bad id never reaches the store, the warehouse or a log line unquoted. */
 function parseBatchOption(value: string): BatchId {

@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { batchIdForSchedule } from '@batchline/batch-id';
+import { assertCron } from '@batchline/batch-id';
+import { ConfigError, quoteValue } from './errors.js';
+
+export { ConfigError };
 
 /** The seven tasks of a batch run, in the order a report lists them. */
 export const TASK_NAMES = [
@@ -30,9 +33,10 @@ const warehouseUrl = z
   .refine((s) => /^(duckdb|snowflake):\/\/./.test(s), {
     message: 'expected a warehouse URL: duckdb://<file>|:memory: or snowflake://<account>/<database>/<schema>?warehouse=...',
   });
+// By its syntax only: evaluating it at some instant would refuse valid schedules (e.g. `5 * * * *` at 1970).
 const cron = z.string().superRefine((s, ctx) => {
   try {
-    batchIdForSchedule(s, new Date(0));
+    assertCron(s);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
@@ -92,10 +96,6 @@ export function taskPolicyFor(config: Pick<BatchlineConfig, 'tasks'>, task: Task
   return { ...DEFAULT_TASK_POLICY, ...tasks['default'], ...tasks[task] };
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
 /** Environment variables that override config keys (after the file, before CLI flags). */
 export const ENV_OVERRIDES = {
   BATCHLINE_STORE: 'store',
@@ -138,18 +138,32 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[keys.at(-1)!] = value;
 }
 
-function formatIssues(error: z.ZodError, source: string): string {
+/** The value at a path of the raw config, shown short and escaped; undefined when absent. */
+function shownValue(raw: unknown, keys: readonly PropertyKey[]): string | undefined {
+  let node = raw;
+  for (const key of keys) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  if (node === undefined || (typeof node === 'object' && node !== null)) return undefined;
+  const text = typeof node === 'string' ? node : String(node);
+  return quoteValue(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+}
+
+function formatIssues(error: z.ZodError, source: string, raw?: unknown, origins?: ReadonlyMap<string, string>): string {
   const lines = error.issues.map((issue) => {
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    return `  - ${key}: ${issue.message}`;
+    const origin = origins?.get(key);
+    const got = raw === undefined ? undefined : shownValue(raw, issue.path);
+    return `  - ${key}${origin ? ` (${origin})` : ''}: ${issue.message}${got === undefined ? '' : `; got ${got}`}`;
   });
   return `Invalid batchline configuration (${source}):\n${lines.join('\n')}`;
 }
 
 /** Validate an already-assembled config object; throws ConfigError naming each bad key. */
-export function parseConfig(raw: unknown, source = 'config'): BatchlineConfig {
+export function parseConfig(raw: unknown, source = 'config', origins?: ReadonlyMap<string, string>): BatchlineConfig {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error, source));
+  if (!result.success) throw new ConfigError(formatIssues(result.error, source, raw, origins));
   return result.data;
 }
 
@@ -165,34 +179,40 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   let raw: Record<string, unknown> = {};
   let file: string | undefined;
   if (named && !existsSync(candidate)) {
-    throw new ConfigError(`Config file ${JSON.stringify(named)} not found (resolved to ${candidate}); expected a JSON file`);
+    throw new ConfigError(`Config file ${quoteValue(named)} not found (resolved to ${quoteValue(candidate)}); expected a JSON file`);
   }
   if (existsSync(candidate)) {
     file = candidate;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(candidate, 'utf8'));
+      // Editors on Windows save UTF-8 with a byte-order mark; it is not part of the JSON.
+      parsed = JSON.parse(readFileSync(candidate, 'utf8').replace(/^\uFEFF/, ''));
     } catch (err) {
-      throw new ConfigError(`Config file ${candidate} is not valid JSON: ${(err as Error).message}`);
+      const reason = (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : `is not valid JSON: ${(err as Error).message}`;
+      throw new ConfigError(`Config file ${quoteValue(candidate)} ${reason}; expected a JSON object`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ConfigError(`Config file ${candidate}: expected a JSON object at the top level`);
+      throw new ConfigError(`Config file ${quoteValue(candidate)}: expected a JSON object at the top level`);
     }
     raw = parsed as Record<string, unknown>;
   }
   const sources: string[] = [file ?? 'defaults'];
+  const origins = new Map<string, string>();
   for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, key, NUMERIC_KEYS.has(key) && /^\d+$/.test(value) ? Number(value) : value);
+    // A number-shaped value becomes a number, so the schema's message is about its range, not its type.
+    setPath(raw, key, NUMERIC_KEYS.has(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value);
     sources.push(name);
+    origins.set(key, name);
   }
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value === undefined) continue;
     setPath(raw, key, value);
     sources.push(`--${key}`);
+    origins.set(key, `--${key}`);
   }
-  const config = parseConfig(raw, sources.join(' + '));
+  const config = parseConfig(raw, sources.join(' + '), origins);
   return file ? { config, file } : { config };
 }
 

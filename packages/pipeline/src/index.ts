@@ -23,7 +23,14 @@ export {
   type TaskOutcome,
   type TaskPolicy,
   type TaskSpec,
-  PermanentTaskError,
-  TaskTimeoutError,
   runTaskGraph,
 } from './task-graph.js';
+export {
+  PermanentTaskError,
+  RunInterruptedError,
+  TaskGraphError,
+  TaskTimeoutError,
+  UsageError,
+  exitCodeOf,
+  isPermanentError,
+} from './errors.js';

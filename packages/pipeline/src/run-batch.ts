@@ -204,23 +204,6 @@ export function priorStates(audits: readonly TaskAudit[]): Map<TaskName, PriorTa
   return prior;
 }
 
-/** Errors a retry cannot fix: bad files, bad keys, bad configuration, corrupt manifests. */
-const PERMANENT_ERRORS = new Set([
-  'LoadRejectedError',
-  'LoadInputError',
-  'WarehouseConfigError',
-  'InvalidKeyError',
-  'InvalidEntityError',
-  'InvalidRootError',
-  'InvalidBatchIdError',
-  'BatchFileError',
-  'BatchNotClaimedError',
-  'CorruptObjectError',
-]);
-function isPermanent(error: Error): boolean {
-  return PERMANENT_ERRORS.has(error.name);
-}
-
 function policyFor(options: RunBatchOptions, task: TaskName) {
   const p = { ...DEFAULT_TASK_POLICY, ...options.tasks?.default, ...options.tasks?.[task] };
   return { timeoutMs: p.timeoutSeconds * 1000, retries: p.retries, backoffMs: p.backoffSeconds * 1000 };
@@ -298,7 +281,6 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
       force: options.force ?? false,
       ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
       onEvent,
-      isPermanent,
     });
     await Promise.all(pendingHooks);
     return buildReport({

@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
+import { PermanentTaskError, TaskGraphError, TaskTimeoutError, isPermanentError } from './errors.js';
 
 /**
  * A deliberately small task-graph runner: a handful of typed tasks with
@@ -85,28 +86,14 @@ export interface RunGraphOptions<Name extends string, Ctx> {
   readonly force?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TaskEvent<Name>) => void;
-  /** Errors another attempt cannot fix (bad data, bad config): fail at once instead of retrying. */
+  /**
+   * More errors another attempt cannot fix, beyond those that say so themselves: an error (or its
+   * `cause`) with `permanent: true` always fails at once instead of being retried.
+   */
   readonly isPermanent?: (error: Error) => boolean;
 }
 
-export class TaskTimeoutError extends Error {
-  override readonly name = 'TaskTimeoutError';
-  constructor(
-    readonly task: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`Task ${task} timed out after ${timeoutMs} ms`);
-  }
-}
-
-/** Thrown by a task for a failure that another attempt cannot fix (bad data, bad config). */
-export class PermanentTaskError extends Error {
-  override readonly name = 'PermanentTaskError';
-}
-
-export class TaskGraphError extends Error {
-  override readonly name = 'TaskGraphError';
-}
+export { PermanentTaskError, TaskGraphError, TaskTimeoutError };
 
 /** Check the graph once: unique names, known dependencies, no cycles. */
 export function validateGraph<Name extends string>(tasks: readonly { name: Name; needs: readonly Name[] }[]): void {
@@ -196,7 +183,7 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
             return await attemptWithTimeout(spec.name, policy.timeoutMs, signal, (s) => spec.run(context, s));
           } catch (err) {
             // A timed-out attempt may still be working: never start another beside it.
-            if (err instanceof TaskTimeoutError || err instanceof PermanentTaskError || isPermanent(asError(err)) || signal?.aborted) {
+            if (err instanceof TaskTimeoutError || isPermanentError(err) || isPermanent(asError(err)) || signal?.aborted) {
               throw new AbortError(asError(err));
             }
             // Each failed attempt gets its end and error recorded, so the next one keeps it in the task's history.

@@ -68,7 +68,23 @@ describe('loadConfig', () => {
   });
 
   it('names env variables as the source of a bad value', () => {
-    expect(() => loadConfig({ cwd: dir, env: { BATCHLINE_CONCURRENCY: 'lots' } })).toThrow(/defaults \+ BATCHLINE_CONCURRENCY[^]*concurrency: Invalid input: expected (int|number), received string/);
+    expect(() => loadConfig({ cwd: dir, env: { BATCHLINE_CONCURRENCY: 'lots' } })).toThrow(/defaults \+ BATCHLINE_CONCURRENCY[^]*concurrency \(BATCHLINE_CONCURRENCY\): Invalid input: expected (int|number), received string; got "lots"/);
+    // A number out of range names the variable, the value and the range, not its type.
+    expect(() => loadConfig({ cwd: dir, env: { BATCHLINE_LEASE_SECONDS: '-5' } })).toThrow(/leaseSeconds \(BATCHLINE_LEASE_SECONDS\): Too small: expected number to be >=10; got "-5"/);
+  });
+
+  it('validates crons by their syntax: schedules whose first slot is not at 1970-01-01T00:00 pass', () => {
+    for (const cron of ['5 * * * *', '30 2 * * *', '0 6 * * 1', '10,40 * * * *', '@daily']) {
+      expect(loadConfig({ cwd: dir, env: { BATCHLINE_CRON: cron } }).config.cron).toBe(cron);
+    }
+    expect(() => loadConfig({ cwd: dir, env: { BATCHLINE_CRON: '61 * * * *' } })).toThrow(/cron \(BATCHLINE_CRON\): Invalid cron expression "61 \* \* \* \*"/);
+  });
+
+  it('accepts a config file saved with a UTF-8 byte-order mark', async () => {
+    const own = await mkdtemp(path.join(tmpdir(), 'batchline-bom-'));
+    await writeFile(path.join(own, 'batchline.config.json'), `\uFEFF${JSON.stringify({ cron: '5 * * * *' })}`);
+    expect(loadConfig({ cwd: own }).config.cron).toBe('5 * * * *');
+    await rm(own, { recursive: true, force: true });
   });
 
   it('reports a missing or malformed file', async () => {
