@@ -9,7 +9,7 @@ import type { Options } from 'tsup';
 export function packageBuild(opts: { entry: string[]; esmOnly: boolean }): Options[] {
   const [lib, ...bins] = opts.entry;
   const common: Options = {
-    target: 'node20',
+    target: 'node22',
     platform: 'node',
     sourcemap: true,
     loader: { '.sql': 'text' },

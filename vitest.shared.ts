@@ -31,6 +31,13 @@ function sqlAsText(): Plugin {
 }
 
 export function packageTests(packageDir: string) {
+  // The tests run on the `node` devDependency (Node 22), which npm puts first on PATH; fail loudly on an older Node.
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    throw new Error(
+      `batchline tests need Node >= 22, but this is ${process.version} (${process.execPath}): run them through npm ` +
+        '(`npm test`, `npx vitest run`), which puts node_modules/.bin/node first on PATH',
+    );
+  }
   return defineConfig({
     plugins: [sqlAsText()],
     resolve: { alias: workspaceAliases() },
