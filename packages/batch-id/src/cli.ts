@@ -1,74 +1,75 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { assertBatchId, batchIdForSchedule, formatBatchId, parseBatchId } from './index.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, exitQuietlyOnClosedPipe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { assertBatchId, batchIdForSchedule, formatBatchId, parseBatchId, parseIsoInstant } from './index.js';
 
-const HELP = `Usage: batch-id [options]
+function instant(value: string): Date {
+  if (value === 'now') return new Date();
+  try {
+    return parseIsoInstant(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
-Print the batchline BATCH_ID (YYYYMMDDTHHMM, UTC) of a schedule slot.
-
-Options:
-  --cron <expr>     five-field cron, UTC; prints the latest slot at or before --at
-  --at <iso>        the instant to use instead of now, e.g. 2026-11-26T03:17:00Z
-  --check <id>      validate an id; prints its instant, exits 1 if invalid
-  --legacy          with --check: also accept the old 12-character YYYYMMDDTHHM form
-  -h, --help        show this help
-
-Without --cron, prints the id of the minute of --at (or now).
+/** Parse and run; resolves to the exit code. */
+export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('batch-id')
+    .description('Print the batchline BATCH_ID (YYYYMMDDTHHMM, UTC) of a schedule slot, or check one.')
+    .version(packageVersion('@batchline/batch-id'), '-V, --version')
+    .addOption(new Option('--cron <expr>', 'five-field cron, UTC; prints the latest slot at or before --at'))
+    .addOption(new Option('--at <iso>', 'the instant to use instead of now, e.g. 2026-11-26T03:17:00Z ("now" for now)').argParser(instant))
+    .addOption(new Option('--check <id>', 'validate an id; prints its instant, exits 1 if invalid').conflicts(['cron', 'at']))
+    .option('--legacy', 'with --check: also accept the old 12-character YYYYMMDDTHHM form')
+    .option('--verbose', 'print the stack trace of an unexpected failure')
+    .addHelpText(
+      'after',
+      `
+Without --cron, prints the id of the minute of --at. With no arguments, prints this help (exit 2).
 
 Examples:
   batch-id --cron "*/15 * * * *"
   batch-id --cron "0 * * * *" --at 2026-11-26T03:17:00Z   # 20261126T0300
+  batch-id --at now                                         # the current minute
   batch-id --check 20261126T0315
-`;
 
-function fail(message: string): never {
-  process.stderr.write(`batch-id: ${message}\n`);
-  process.exit(1);
-}
-
-function main(argv: string[]): void {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        cron: { type: 'string' },
-        at: { type: 'string' },
-        check: { type: 'string' },
-        legacy: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  try {
-    if (values.check !== undefined) {
-      const legacy = values.legacy === true;
-      assertBatchId(values.check, { legacy });
-      process.stdout.write(`${parseBatchId(values.check, { legacy }).toISOString()}\n`);
-      return;
-    }
-    let at = new Date();
-    if (values.at !== undefined) {
-      // Only full ISO-8601 instants with an explicit zone: a bare date would silently use local time.
-      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(values.at)) {
-        fail(`invalid --at ${JSON.stringify(values.at)}: expected an ISO-8601 instant with a zone, e.g. 2026-11-26T03:17:00Z`);
+Exit codes: 0 done, 1 --check found the id invalid, 2 bad usage (unknown option, bad --cron or --at).`,
+    )
+    .showHelpAfterError('(run batch-id --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: (s) => io.err(terminalSafe(s)) })
+    .exitOverride()
+    .action((opts: { cron?: string; at?: Date; check?: string; legacy?: boolean }) => {
+      if (opts.check !== undefined) {
+        const legacy = opts.legacy === true;
+        try {
+          assertBatchId(opts.check, { legacy });
+        } catch (err) {
+          io.err(`batch-id: ${(err as Error).message}\n`);
+          code = EXIT.failed;
+          return;
+        }
+        io.out(`${parseBatchId(opts.check, { legacy }).toISOString()}\n`);
+        return;
       }
-      at = new Date(values.at);
-      if (!Number.isFinite(at.getTime())) fail(`invalid --at ${JSON.stringify(values.at)}: not a real instant`);
-    }
-    const id = values.cron !== undefined ? batchIdForSchedule(values.cron, at) : formatBatchId(at);
-    process.stdout.write(`${id}\n`);
+      const at = opts.at ?? new Date();
+      io.out(`${opts.cron !== undefined ? batchIdForSchedule(opts.cron, at) : formatBatchId(at)}\n`);
+    });
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
   } catch (err) {
-    fail((err as Error).message);
+    return reportFailure('batch-id', err, { stderr: io.err, stack: wantsStack(argv, io.env) });
   }
 }
 
-main(process.argv.slice(2));
+exitQuietlyOnClosedPipe();
+process.exitCode = await main(process.argv.slice(2), {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  env: process.env,
+});

@@ -38,3 +38,15 @@ export class InvalidCronError extends Error {
     );
   }
 }
+
+export class InvalidInstantError extends Error {
+  override readonly name = 'InvalidInstantError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 2;
+  constructor(
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`Invalid instant ${describe(value)}: ${reason}; expected an ISO-8601 instant with a zone, e.g. 2026-11-26T03:17:00Z`);
+  }
+}

@@ -13,4 +13,5 @@ export {
   toLegacyBatchId,
 } from './batch-id.js';
 export { MAX_SLOTS, assertCron, batchIdForSchedule, slotsBetween } from './schedule.js';
-export { InvalidBatchIdError, InvalidCronError } from './errors.js';
+export { parseIsoInstant } from './instant.js';
+export { InvalidBatchIdError, InvalidCronError, InvalidInstantError } from './errors.js';
