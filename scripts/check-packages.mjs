@@ -13,6 +13,7 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: 'inherit'
 
 let failures = 0;
 const published = [];
+const versions = new Map();
 for (const dir of readdirSync(path.join(root, 'packages')).sort()) {
   const pkgDir = path.join(root, 'packages', dir);
   let pkg;
@@ -23,6 +24,7 @@ for (const dir of readdirSync(path.join(root, 'packages')).sort()) {
   }
   if (pkg.private) continue;
   published.push(pkg.name);
+  versions.set(pkg.name, pkg.version);
   // A package without a `require` condition ships ESM only (documented in its README).
   const esmOnly = !JSON.stringify(pkg.exports ?? {}).includes('"require"');
   for (const [tool, args] of [
@@ -80,6 +82,32 @@ try {
   console.error(`FAILED: packed batch-id install: ${err.message}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+// The first release is 0.1.0: packages sit at 0.0.0 until then, so the pending changesets (patch or minor, never
+// major) must take every unreleased package to exactly 0.1.0. Checked with changesets' own release plan.
+const statusFile = path.join(tmpdir(), `batchline-changeset-status-${process.pid}.json`);
+try {
+  console.log('\n> changeset status: the first release of each package is 0.1.0');
+  execFileSync(bin('changeset'), ['status', '--output', statusFile], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const plan = JSON.parse(readFileSync(statusFile, 'utf8'));
+  for (const name of published) {
+    const release = plan.releases.find((r) => r.name === name);
+    if (versions.get(name) !== '0.0.0') continue; // released before: any bump is fine
+    if (release?.newVersion === '0.1.0') console.log(`  ${name}: 0.0.0 -> 0.1.0 ok`);
+    else {
+      failures++;
+      console.error(
+        `FAILED: ${name} would be released as ${JSON.stringify(release?.newVersion ?? 'nothing')}, want "0.1.0": ` +
+          'an unreleased package needs a minor changeset and no major one',
+      );
+    }
+  }
+} catch (err) {
+  failures++;
+  console.error(`FAILED: changeset status: ${err.message}`);
+} finally {
+  rmSync(statusFile, { force: true });
 }
 
 console.log(`\ncheck-packages: ${published.length} packages, ${failures} failure(s)`);
