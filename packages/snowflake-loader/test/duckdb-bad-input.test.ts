@@ -1,7 +1,8 @@
+import { constants, createGzip, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { toBatchId } from '@batchline/batch-id';
-import { LoadInputError, LoadRejectedError, openWarehouse, type BatchFile, type Entity, type Warehouse } from '../src/index.js';
+import { CorruptFileError, LoadInputError, LoadRejectedError, openWarehouse, type BatchFile, type Entity, type Warehouse } from '../src/index.js';
 import { createTestStore, type TestStore } from './support/files.js';
 import { snapshotTables, tempDbPath } from './support/warehouse.js';
 
@@ -189,6 +190,55 @@ describe.each(BAD_CASES)('bad input: $name', ({ body, badRow, column, reason }) 
     expect(ORDERS_RAW.map((r) => (r as { SOURCE_ROW: string }).SOURCE_ROW)).toEqual(expectedRows);
     const [task] = await wh.readTasks(BATCH);
     expect(task).toMatchObject({ task: 'load:orders', state: 'succeeded', rows: records - 1, rejected: 1 });
+  });
+});
+
+/**
+ * A gzip stream of `records`, flushed (Z_FULL_FLUSH) after the first `cutAfter` records, and the byte
+ * length at that flush: cut there, the stream decompresses to exactly those whole records and then ends
+ * without its trailer, which is what a truncated upload of a Firehose object looks like.
+ */
+async function gzipWithBoundary(records: string[], cutAfter: number): Promise<{ whole: Buffer; boundary: number }> {
+  const gzip = createGzip();
+  const chunks: Buffer[] = [];
+  gzip.on('data', (c: Buffer) => chunks.push(c));
+  const flushed = () => new Promise<void>((resolve) => gzip.flush(constants.Z_FULL_FLUSH, () => resolve()));
+  gzip.write(records.slice(0, cutAfter).join(''));
+  await flushed();
+  const boundary = Buffer.concat(chunks).length;
+  gzip.end(records.slice(cutAfter).join(''));
+  await new Promise((resolve) => gzip.on('end', resolve));
+  return { whole: Buffer.concat(chunks), boundary };
+}
+
+describe('a truncated or corrupt gzip object is refused whole, in both onError modes', () => {
+  const records = Array.from({ length: 400 }, (_, i) => `${good(i + 1, `comment ${i + 1}`)}\n`);
+  const cuts: [string, (g: { whole: Buffer; boundary: number }) => Buffer][] = [
+    ['cut at a record boundary', (g) => g.whole.subarray(0, g.boundary)],
+    ['cut mid-record', (g) => g.whole.subarray(0, g.boundary + Math.floor((g.whole.length - g.boundary) / 2))],
+    ['a damaged byte in the middle', (g) => Buffer.concat([g.whole.subarray(0, g.boundary + 20), Buffer.from([g.whole[g.boundary + 20]! ^ 0xff]), g.whole.subarray(g.boundary + 21)])],
+    ['the trailer checksum changed', (g) => Buffer.concat([g.whole.subarray(0, g.whole.length - 8), Buffer.from([g.whole[g.whole.length - 8]! ^ 0x01]), g.whole.subarray(g.whole.length - 7)])],
+  ];
+  it.each(cuts.flatMap(([name, cut]) => (['abort', 'quarantine'] as const).map((mode) => [name, mode, cut] as const)))('%s (%s)', async (_name, onError, cut) => {
+    const g = await gzipWithBoundary(records, 318);
+    // Independent check of the fixture: the whole stream holds 400 records, the cut one is not complete.
+    expect(recordsIn(gunzipSync(g.whole))).toBe(400);
+    expect(() => gunzipSync(cut(g))).toThrow();
+    const intact = await put('intact.gz', g.whole);
+    const broken = await put('broken.gz', cut(g));
+    const error = await wh.load({ entity: 'orders', batchId: BATCH, files: [intact, broken], onError }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptFileError);
+    const e = error as CorruptFileError;
+    expect(e.file).toBe(`processing/${BATCH}/2026/11/26/03/broken.gz`);
+    expect(e.message).toContain(`"processing/${BATCH}/2026/11/26/03/broken.gz": truncated or corrupt gzip`);
+    expect(e.permanent).toBe(true);
+    const tables = await rawOrders();
+    expect(tables.ORDERS_RAW).toEqual([]);
+    expect(tables.LOAD_REJECTS).toEqual([]);
+    expect(await wh.readTasks(BATCH)).toEqual([]);
+    // The intact object alone loads in full: the refusal was about the broken one only.
+    const result = await wh.load({ entity: 'orders', batchId: BATCH, files: [intact], onError });
+    expect(result.rowsLoaded).toBe(400);
   });
 });
 

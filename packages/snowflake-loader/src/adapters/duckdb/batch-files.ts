@@ -1,13 +1,15 @@
 // Make each batch file readable by DuckDB as a local file: in place when the store is a local
 // directory, otherwise streamed to a temporary file (DuckDB's httpfs is not available offline).
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import pMap from 'p-map';
-import { LoadInputError } from '../../errors.js';
+import { CorruptFileError, LoadInputError } from '../../errors.js';
+import { stageFileName } from '../../load-request.js';
 import type { BatchFile, BatchFileSource } from '../../warehouse-contract.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
@@ -30,6 +32,7 @@ export async function localBatchFiles(
   files: readonly BatchFile[],
   source: BatchFileSource | undefined,
   tempRoot: string | undefined,
+  owner: { readonly entity: string; readonly batchId: string },
 ): Promise<LocalBatch> {
   if (files.length === 0) return { files: [], dispose: async () => {} };
   if (!source) {
@@ -63,7 +66,16 @@ export async function localBatchFiles(
               'it changed after the claim; re-claim the batch instead of loading a different file',
           );
         }
-        return { file, localPath, compression: await sniffCompression(localPath) };
+        const compression = await sniffCompression(localPath);
+        // DuckDB reads a gzip stream cut at a record boundary as a shorter, valid file: check the whole
+        // stream first, so a truncated object fails by name instead of loading in part.
+        if (compression === 'gzip') {
+          const damage = await gzipDamage(localPath);
+          if (damage !== undefined) {
+            throw new CorruptFileError(owner.entity, owner.batchId, stageFileName(owner.batchId, file.path), 'truncated or corrupt gzip', damage);
+          }
+        }
+        return { file, localPath, compression };
       },
       { concurrency: DOWNLOAD_CONCURRENCY },
     );
@@ -97,5 +109,17 @@ async function sniffCompression(file: string): Promise<Compression> {
     return 'none';
   } finally {
     await handle.close();
+  }
+}
+
+/** Undefined when the file decompresses to its end (every member, trailer checksums included), else zlib's reason. */
+async function gzipDamage(file: string): Promise<string | undefined> {
+  try {
+    await pipeline(createReadStream(file), createGunzip(), async function discard(chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) void chunk;
+    });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }

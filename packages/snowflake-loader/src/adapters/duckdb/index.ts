@@ -69,7 +69,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
   async load(request: LoadRequest): Promise<LoadResult> {
     const { entity, batchId, files, onError } = checkLoadRequest(request);
     const startedAt = new Date();
-    const local = await localBatchFiles(files, this.options.files, this.options.tempDir);
+    const local = await localBatchFiles(files, this.options.files, this.options.tempDir, { entity, batchId });
     try {
       return await this.transaction(async (session) => {
         const loadedAt = new Date().toISOString();
