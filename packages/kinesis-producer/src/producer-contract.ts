@@ -10,8 +10,14 @@ export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly 
  * producer reuses them): a sink that keeps data longer copies it.
  */
 export interface RecordSink {
-  putRecordBatch(stream: string, records: readonly Uint8Array[]): Promise<PutOutcome[]>;
+  /** `options.signal` aborts the call (the producer abandoned it at its shutdown deadline). */
+  putRecordBatch(stream: string, records: readonly Uint8Array[], options?: { readonly signal?: AbortSignal }): Promise<PutOutcome[]>;
   close(): Promise<void>;
+  /**
+   * Check, before anything is read, configuration that can be checked without sending
+   * (e.g. that a region is set): throws a permanent error (exit code 2) if it is wrong. Optional.
+   */
+  check?(): Promise<void>;
   /**
    * Push out anything the sink buffers, so pending putRecordBatch calls settle
    * (the landing sink acknowledges only once an object is written). Optional.
@@ -90,6 +96,8 @@ export interface ProducerMetrics {
   readonly recordsSkipped?: number;
   /** Files currently followed. */
   readonly filesTracked?: number;
+  /** CSV records read and not yet acknowledged (nor skipped or dead-lettered): what a stop now leaves for the next run. */
+  readonly recordsPending?: number;
 }
 
 export interface ProducerEvent {
@@ -101,7 +109,12 @@ export interface ProducerEvent {
     | 'file-finished'
     | 'dead-letter'
     | 'retry'
-    | 'checkpoint-error';
+    | 'checkpoint-error'
+    /** Deliveries are failing and being retried (network, throttling, 5xx): at most one per failureReportMillis. */
+    | 'delivery-failing'
+    | 'delivery-recovered'
+    /** Something the operator should know: a pattern matching nothing, a drain that will send nothing. */
+    | 'warning';
   readonly stream: string;
   readonly path?: string;
   readonly offset?: number;
@@ -126,6 +139,14 @@ export interface ProducerOptions {
   readonly shutdownTimeoutMillis?: number;
   /** How long a rotated or deleted file is still read for late appends (default 2,000 ms; drain() does not wait). */
   readonly rotationGraceMillis?: number;
+  /**
+   * How long deliveries may keep failing, with nothing acknowledged, before the producer gives up
+   * (ProducerError `RetryBudgetExhausted`, exit code 1; the checkpoint keeps what was not acknowledged).
+   * 0 = never give up. Default: never while following (start()), 300,000 ms in drain().
+   */
+  readonly retryBudgetMillis?: number;
+  /** How often failing deliveries are reported (a `delivery-failing` event), default 10,000 ms. */
+  readonly failureReportMillis?: number;
   /** Progress and problems, for logs. */
   readonly onEvent?: (event: ProducerEvent) => void;
 }
@@ -140,7 +161,10 @@ export interface Producer {
   start(): Promise<void>;
   /** Read every matched file to its current end, send, checkpoint, and resolve (used by the demo). */
   drain(options?: DrainOptions): Promise<ProducerMetrics>;
-  /** Flush, wait for in-flight calls (up to shutdownTimeoutMillis), checkpoint. */
+  /**
+   * Stop reading, flush, wait for in-flight calls (up to shutdownTimeoutMillis, then abandon them:
+   * their records stay after the checkpoint), checkpoint. Stops a drain() the same way.
+   */
   stop(): Promise<void>;
   metrics(): ProducerMetrics;
 }

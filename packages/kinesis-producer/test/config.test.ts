@@ -80,9 +80,10 @@ describe('agent.json', () => {
     expect(() => parseAgentConfig({ flows: [{ filePattern: '/x', deliveryStream: 'o', initialPosition: 'MIDDLE' }] })).toThrow(
       /initialPosition/,
     );
-    expect(() => parseAgentConfig({ flows: [{ filePattern: '/x', kinesisStream: 'k' }] })).toThrow(
-      /only Firehose delivery streams/,
-    );
+    const kinesisOnly = parseAgentConfig({ flows: [{ filePattern: '/x', kinesisStream: 'k' }] });
+    expect(kinesisOnly.flows).toEqual([]);
+    expect(kinesisOnly.unsupported.map((u) => u.option)).toEqual(['flows[0].kinesisStream']);
+    expect(kinesisOnly.skippedFlows[0]).toMatch(/flows\[0\] \("\/x" -> kinesisStream "k"\)/);
     expect(() => parseAgentConfig({ 'cloudwatch.emitMetrics': 'yes', flows: [{ filePattern: '/x', deliveryStream: 'o' }] })).toThrow(
       /cloudwatch.emitMetrics must be true or false, got "yes"/,
     );

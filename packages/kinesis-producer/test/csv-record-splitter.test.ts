@@ -66,16 +66,27 @@ describe('CsvRecordSplitter', () => {
     expect(Math.max(...oversized.map((p) => p.data.length))).toBeLessThanOrEqual(10 + 7);
   });
 
-  it('a stray quote costs its own line only: the rest is scanned again', () => {
+  it('a quote inside an unquoted field is a literal character, not the start of a quoted field', () => {
     const s = new CsvRecordSplitter(40);
-    const lines = ['id,desc\n', '1,5" screen\n', ...Array.from({ length: 10 }, (_, i) => `${i + 2},plain row\n`)];
+    const lines = ['id,desc\n', '1,5" screen\n', ...Array.from({ length: 10 }, (_, i) => `${i + 2},plain "row\n`), '"q""x\n",y\n'];
     const pieces = feed(s, Buffer.from(lines.join('')), () => 16);
+    expect(pieces.every((p) => p.kind === 'record')).toBe(true);
+    expect(text(pieces)).toEqual(lines);
+    expect(pieces.at(-1)!.end).toBe(lines.join('').length);
+  });
+
+  it('a valid quoted record over the limit that spans lines is streamed out whole; the records after it flow on', () => {
+    const s = new CsvRecordSplitter(50);
+    const big = `7,"${Array.from({ length: 30 }, (_, i) => `inner line ${i}, "" quoted`).join('\n')}"\n`;
+    const after = Array.from({ length: 20 }, (_, i) => `${i + 8},"a\nb"\n`);
+    const input = `1,x\n${big}${after.join('')}`;
+    const pieces = feed(s, Buffer.from(input), () => 13);
     const oversized = pieces.filter((p) => p.kind === 'oversized');
-    expect(text(oversized)).toEqual(['1,5" screen\n']);
-    const records = pieces.filter((p) => p.kind === 'record');
-    expect(text(records)).toEqual([lines[0], ...lines.slice(2)]);
-    // Offsets stay exact across the rescan.
-    expect(records.at(-1)!.end).toBe(lines.join('').length);
+    expect(oversized.map((p) => p.data.toString()).join('')).toBe(big);
+    expect(oversized.filter((p) => p.kind === 'oversized' && p.final)).toHaveLength(1);
+    expect(oversized.at(-1)!.end).toBe(4 + Buffer.byteLength(big));
+    expect(text(pieces.filter((p) => p.kind === 'record'))).toEqual(['1,x\n', ...after]);
+    expect(Math.max(...oversized.map((p) => p.data.length))).toBeLessThanOrEqual(50 + 13);
   });
 
   it('rejects a nonsensical limit', () => {

@@ -26,6 +26,8 @@ export interface ProducerCliIo {
 export const DEFAULT_CHECKPOINT_FILE = '.batchline/producer-checkpoint.json';
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** After a first signal, the process exits at shutdownTimeout plus this, even if stopping is stuck. */
+const HARD_EXIT_GRACE_MILLIS = 5_000;
 
 function int(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -67,6 +69,9 @@ interface CliOptions {
   metricsInterval?: number;
   ignoreUnsupported?: boolean;
   verbose?: boolean;
+  retryBudget?: number;
+  rotationGrace?: number;
+  shutdownTimeout?: number;
 }
 
 function program(): Command {
@@ -97,6 +102,13 @@ function program(): Command {
     .option('--drain', 'read every file to its current end, deliver, checkpoint and exit (no following)')
     .option('--include-partial', 'with --drain: also send a last record that lacks its newline')
     .option('--max-in-flight <n>', 'concurrent calls per flow (default 1)', int('--max-in-flight', 1, 64))
+    .option(
+      '--retry-budget <ms>',
+      'give up (exit 1) when deliveries keep failing this long with nothing acknowledged; 0 = never (default: never when following, 300000 with --drain)',
+      int('--retry-budget', 0, 86_400_000),
+    )
+    .option('--rotation-grace <ms>', 'how long a renamed or deleted file is still read for late appends (default 2000)', int('--rotation-grace', 0, 3_600_000))
+    .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long in-flight calls are waited for before they are abandoned (default 30000)', int('--shutdown-timeout', 0, 3_600_000))
     .option('--metrics-interval <ms>', 'print counters to stderr this often; 0 = never (default 10000)', int('--metrics-interval', 0, 3_600_000))
     .option('--ignore-unsupported', 'run although agent.json has options this producer does not support (they are still listed)')
     .option('-v, --verbose', 'also print file openings and retries')
@@ -110,7 +122,10 @@ Examples:
       --landing-prefix orders=firehose/orders/landing/ --drain
 
 Credentials come only from the AWS SDK default chain (environment, SSO, profile, container or instance role).
-Exit codes: 0 done, 1 delivery failed, 2 bad usage or configuration; a second SIGTERM/SIGINT exits at once (143/130).`,
+Exit codes: 0 done (following: stopped by a signal with everything read acknowledged), 1 delivery failed or gave up
+(the last line says how many records were not delivered; the checkpoint keeps them), 2 bad usage or configuration
+(including a missing region or credentials and an unknown delivery stream), 130/143 a --drain stopped by SIGINT/SIGTERM.
+On SIGTERM/SIGINT it exits within --shutdown-timeout plus a few seconds, whatever the endpoint does; a second signal exits at once.`,
     );
 }
 
@@ -120,6 +135,8 @@ interface Plan {
   deadLetterFile?: string;
   sink: () => RecordSink;
   unsupported: UnsupportedOption[];
+  /** agent.json flows this producer cannot run (kinesisStream), skipped with --ignore-unsupported. */
+  skipped: string[];
   typed?: ProducerConfig;
 }
 
@@ -148,8 +165,12 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
   let checkpointFile: string | undefined;
   let deadLetterFile: string | undefined;
   let unsupported: UnsupportedOption[] = [];
-  let endpoint = opts.endpoint;
-  let region = opts.region;
+  let skipped: string[] = [];
+  let endpoint = opts.endpoint === '' ? undefined : opts.endpoint;
+  let region = opts.region === '' ? undefined : opts.region;
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw new ConfigError(`--endpoint must be a URL such as https://firehose.eu-west-1.amazonaws.com, got ${JSON.stringify(endpoint)}`);
+  }
   let typed: ProducerConfig | undefined;
   if (opts.config && opts.file) throw new ConfigError('Use either --config or --file/--stream, not both');
   if (opts.config) {
@@ -167,6 +188,7 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
       flows = agent.flows;
       checkpointFile = agent.checkpointFile;
       unsupported = agent.unsupported;
+      skipped = agent.skippedFlows;
       endpoint ??= agent.endpoint;
       region ??= agent.region;
     }
@@ -206,14 +228,14 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
       bufferIntervalMillis: opts.landingIntervalMs ?? landingConfig?.bufferIntervalMillis,
     });
   };
-  return { flows, checkpointFile, deadLetterFile, sink, unsupported, typed };
+  return { flows, checkpointFile, deadLetterFile, sink, unsupported, skipped, typed };
 }
 
 function describeEvent(e: ProducerEvent): string {
   const where = e.path ? ` ${e.path}` : '';
   const at = e.offset !== undefined ? ` at byte ${e.offset}` : '';
   const detail = e.code ? ` ${e.code}: ${e.message ?? ''}` : e.message ? ` ${e.message}` : '';
-  const records = e.records !== undefined ? ` ${e.records} records` : '';
+  const records = e.records !== undefined && e.type !== 'delivery-failing' ? ` ${e.records} records` : '';
   return `[${e.stream || 'producer'}] ${e.type}${where}${at}${records}${detail}`;
 }
 
@@ -246,6 +268,8 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
       say(`refusing to start with ${p.unsupported.length} unsupported option(s); remove them or pass --ignore-unsupported`);
       return EXIT.usage;
     }
+    for (const flow of p.skipped) say(`warning: skipping ${flow} (--ignore-unsupported)`);
+    if (p.flows.length === 0) throw new ConfigError('No flow left to run: every flow of the config sends to a Kinesis Data Stream (kinesisStream); only Firehose delivery streams (deliveryStream) are supported');
     sink = p.sink();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof RangeError) {
@@ -266,8 +290,9 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
       maxInFlightCalls: opts.maxInFlight ?? p.typed?.maxInFlightCalls,
       retryBaseDelayMillis: p.typed?.retryBaseDelayMillis,
       retryMaxDelayMillis: p.typed?.retryMaxDelayMillis,
-      shutdownTimeoutMillis: p.typed?.shutdownTimeoutMillis,
-      rotationGraceMillis: p.typed?.rotationGraceMillis,
+      retryBudgetMillis: opts.retryBudget ?? p.typed?.retryBudgetMillis,
+      shutdownTimeoutMillis: opts.shutdownTimeout ?? p.typed?.shutdownTimeoutMillis,
+      rotationGraceMillis: opts.rotationGrace ?? p.typed?.rotationGraceMillis,
       onEvent: (e) => {
         if (!verbose && (e.type === 'file-opened' || e.type === 'retry' || e.type === 'file-finished')) return;
         say(describeEvent(e));
@@ -285,14 +310,22 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
   const timer = interval > 0 ? setInterval(() => printMetrics('metrics', producer.metrics(), stderr), interval) : undefined;
   timer?.unref();
 
-  let signals = 0;
+  const shutdownTimeout = opts.shutdownTimeout ?? p.typed?.shutdownTimeoutMillis ?? 30_000;
+  let signalled: NodeJS.Signals | undefined;
+  let hardExit: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
+    if (signalled) {
       say(`${sig} again: exiting now (the checkpoint only lags; records may be sent again)`);
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
-    say(`${sig}: flushing, waiting for in-flight calls, checkpointing (send ${sig} again to exit at once)`);
+    signalled = sig;
+    say(`${sig}: flushing, waiting up to ${shutdownTimeout} ms for in-flight calls, checkpointing (send ${sig} again to exit at once)`);
+    // The bound holds whatever the endpoint or the disk does: the checkpoint on disk is always consistent.
+    hardExit = setTimeout(() => {
+      say(`still stopping ${shutdownTimeout + HARD_EXIT_GRACE_MILLIS} ms after ${sig}: exiting now (the checkpoint only lags)`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }, shutdownTimeout + HARD_EXIT_GRACE_MILLIS);
+    hardExit.unref();
     void producer.stop();
   };
   const onAbort = () => void producer.stop();
@@ -301,22 +334,42 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
     process.on('SIGINT', onSignal);
   }
   io.signal?.addEventListener('abort', onAbort, { once: true });
+  const unsent = (m: ProducerMetrics) =>
+    `${(m.recordsPending ?? 0).toLocaleString('en-US')} record(s) read and not delivered, ${m.lagBytes.toLocaleString('en-US')} byte(s) after the checkpoint ` +
+    `(kept in ${JSON.stringify(p.checkpointFile)}: the next run sends them)`;
   try {
     if (opts.drain) {
       const m = await producer.drain({ includePartialLastRecord: opts.includePartial === true });
       printMetrics('drained', m, stdout);
+      if (signalled) {
+        say(`stopped by ${signalled} before the drain finished: ${unsent(m)}`);
+        return signalled === 'SIGINT' ? 130 : 143;
+      }
+      if ((m.recordsPending ?? 0) > 0) {
+        say(`drain ended with records not delivered: ${unsent(m)}`);
+        return EXIT.failed;
+      }
     } else {
       say(`following ${p.flows.map((f) => `${f.filePattern} -> ${f.deliveryStream}`).join(', ')}; checkpoints in ${p.checkpointFile}`);
       if (!io.signal?.aborted) await producer.start();
-      printMetrics('stopped', producer.metrics(), stdout);
+      const m = producer.metrics();
+      printMetrics('stopped', m, stdout);
+      if ((m.recordsPending ?? 0) > 0) {
+        say(`stopped with records not delivered (in-flight calls abandoned at the shutdown timeout): ${unsent(m)}`);
+        return EXIT.failed;
+      }
     }
     return EXIT.ok;
   } catch (err) {
+    const m = producer.metrics();
+    printMetrics('failed', m, stderr);
     say((err as Error).message);
-    printMetrics('failed', producer.metrics(), stderr);
-    return EXIT.failed;
+    say(`${(err as { permanent?: boolean }).permanent === false ? 'gave up' : 'stopped'}: ${unsent(m)}`);
+    const code = (err as { exitCode?: unknown }).exitCode;
+    return code === 2 || code === 75 ? code : EXIT.failed;
   } finally {
     if (timer) clearInterval(timer);
+    if (hardExit) clearTimeout(hardExit);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     io.signal?.removeEventListener('abort', onAbort);

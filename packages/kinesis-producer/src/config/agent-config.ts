@@ -18,6 +18,8 @@ export interface AgentConfig {
   readonly region?: string;
   /** Options found and not supported: report them, never ignore them silently. */
   readonly unsupported: UnsupportedOption[];
+  /** Flows that cannot run here (a kinesisStream flow), described for a warning; they are not in `flows`. */
+  readonly skippedFlows: string[];
 }
 
 const FLOW_SUPPORTED = new Set([
@@ -81,6 +83,8 @@ export function parseAgentConfig(json: unknown, source = 'agent.json'): AgentCon
   let region: string | undefined;
   for (const [key, value] of Object.entries(json)) {
     if (key === 'flows') continue;
+    // The agent's installed default writes "" for endpoints it leaves to the region: unset.
+    if (key.endsWith('.endpoint') && value === '') continue;
     if (key === 'checkpointFile') {
       if (typeof value !== 'string' || value === '') {
         throw new ConfigError(`${source}: checkpointFile must be a file path, got ${JSON.stringify(value)}`);
@@ -116,9 +120,20 @@ export function parseAgentConfig(json: unknown, source = 'agent.json'): AgentCon
   if (!Array.isArray(flowsValue) || flowsValue.length === 0) {
     throw new ConfigError(`${source}: "flows" must be a non-empty array, got ${JSON.stringify(flowsValue)?.slice(0, 80)}`);
   }
-  const flows = flowsValue.map((raw, i) => {
+  const skippedFlows: string[] = [];
+  const flows: Flow[] = [];
+  flowsValue.forEach((raw, i) => {
     const where = `flows[${i}]`;
     if (!isObject(raw)) throw new ConfigError(`${source}: ${where} must be an object, got ${JSON.stringify(raw)?.slice(0, 80)}`);
+    if (raw.deliveryStream === undefined && raw.kinesisStream !== undefined) {
+      // A Kinesis Data Streams flow: reported as unsupported, and skipped when the operator says so.
+      unsupported.push({
+        option: `${where}.kinesisStream`,
+        reason: `Kinesis Data Streams are not supported (only Firehose deliveryStream flows); with --ignore-unsupported this flow (${JSON.stringify(raw.filePattern)} -> kinesisStream ${JSON.stringify(raw.kinesisStream)}) is skipped`,
+      });
+      skippedFlows.push(`${where} (${JSON.stringify(raw.filePattern)} -> kinesisStream ${JSON.stringify(raw.kinesisStream)}): Kinesis Data Streams are not supported`);
+      return;
+    }
     const supported: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(raw)) {
       if (FLOW_SUPPORTED.has(key)) supported[key] = value;
@@ -131,12 +146,9 @@ export function parseAgentConfig(json: unknown, source = 'agent.json'): AgentCon
         unsupported.push({ option: `${where}.${key}`, reason: FLOW_UNSUPPORTED[key] ?? 'not a Kinesis Agent flow option this producer knows' });
       }
     }
-    if (supported.deliveryStream === undefined && raw.kinesisStream !== undefined) {
-      throw new ConfigError(`${source}: ${where} sends to kinesisStream ${JSON.stringify(raw.kinesisStream)}; only Firehose delivery streams (deliveryStream) are supported`);
-    }
     // The agent's own default, so an existing agent.json behaves as it did.
     supported.initialPosition ??= 'END_OF_FILE';
-    return parseFlow(supported, `${source} ${where}`);
+    flows.push(parseFlow(supported, `${source} ${where}`));
   });
-  return { flows, checkpointFile, endpoint, region, unsupported };
+  return { flows, checkpointFile, endpoint, region, unsupported, skippedFlows };
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Flow } from '../producer-contract.js';
+import { ConfigError } from '../errors.js';
 import { FIREHOSE_LIMITS } from '../records/limits.js';
+
+export { ConfigError };
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -54,6 +57,7 @@ export const producerConfigSchema = z
     retryMaxDelayMillis: int(1, 600_000).optional(),
     shutdownTimeoutMillis: int(0, 3_600_000).optional(),
     rotationGraceMillis: int(0, 3_600_000).optional(),
+    retryBudgetMillis: int(0, 86_400_000).optional(),
     metricsIntervalMillis: int(0, 3_600_000).optional(),
   })
   .strict();
@@ -61,10 +65,6 @@ export const producerConfigSchema = z
 export type ProducerConfig = z.infer<typeof producerConfigSchema>;
 export type SinkConfig = NonNullable<ProducerConfig['sink']>;
 
-/** Bad configuration: the message names each offending value and what was expected. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Identity, for type checking a config module: `export default defineProducerConfig({ ... })`. */
 export function defineProducerConfig(config: ProducerConfig): ProducerConfig {

@@ -1,5 +1,7 @@
 const LF = 0x0a;
 const QUOTE = 0x22;
+const COMMA = 0x2c;
+const TAB = 0x09;
 const NEWLINE = Buffer.from('\n');
 
 /** One piece of output from the splitter, with the file offset just past it. */
@@ -22,13 +24,13 @@ export interface SplitHandler {
 /**
  * Finds CSV record boundaries in a byte stream without parsing fields.
  *
- * A record ends at a LF outside double quotes; quote parity is enough because an
- * escaped quote (`""`) toggles twice. When a record grows past `maxRecordBytes`
- * while spanning several physical lines, its opening quote is taken to be a stray
- * one (`5" screen`): the first physical line becomes an oversized piece (it goes to
- * the dead-letter file) and the rest is scanned again with no quote open, so one
- * bad quote costs one line instead of the rest of the file. A single physical line
- * over the limit is streamed out as oversized pieces up to its newline.
+ * A record ends at a LF outside double quotes. A quote opens a quoted field only at
+ * the start of a field (after `,`, a tab, or at the start of a record) or right after
+ * the quote that closed one (`""` is an escaped quote); any other quote is a literal
+ * character (`5" screen`), as relaxed CSV parsers read it. A record over
+ * `maxRecordBytes` is streamed out whole, as oversized pieces up to its real end
+ * (quotes respected), so memory stays bounded and the records after it are read as
+ * records again.
  */
 export class CsvRecordSplitter {
   /** Bytes of the record in progress, from earlier input. */
@@ -36,8 +38,14 @@ export class CsvRecordSplitter {
   private carryBytes = 0;
   /** Inside a quoted field of the record in progress. */
   private quoted = false;
-  /** Streaming an over-limit single line up to its newline. */
+  /** Streaming an over-limit record out up to its end. */
   private discarding = false;
+  /** Bytes of the record in progress streamed out so far (while discarding). */
+  private discardedBytes = 0;
+  /** The byte before the next input (LF at a record boundary). */
+  private prevByte = LF;
+  /** The last input ended right after a closing quote: a quote first in the next input escapes it. */
+  private closedAtEnd = false;
   /** File offset of the next byte to be fed. */
   private offset: number;
 
@@ -56,6 +64,11 @@ export class CsvRecordSplitter {
     return this.carryBytes;
   }
 
+  /** File offset where the last complete record ended (undefined while an oversized record streams out). */
+  get boundary(): number | undefined {
+    return this.discarding ? undefined : this.offset - this.carryBytes;
+  }
+
   /**
    * Feed the next bytes of the file; returns the pieces they complete, in file order.
    * Pieces may point into `chunk`: use them before the chunk is overwritten.
@@ -68,7 +81,7 @@ export class CsvRecordSplitter {
 
   /** push() without the pieces array: the handler sees each record in place (the hot path). */
   pushTo(chunk: Buffer, handler: SplitHandler): void {
-    this.scan(chunk, handler);
+    if (chunk.length > 0) this.scan(chunk, handler);
   }
 
   /**
@@ -83,9 +96,13 @@ export class CsvRecordSplitter {
   }
 
   finishTo(handler: SplitHandler): void {
+    this.quoted = false;
+    this.closedAtEnd = false;
+    this.prevByte = LF;
     if (this.discarding) {
-      // An over-limit line was being streamed out: end it (with the newline it lacked).
+      // An over-limit record was being streamed out: end it (with the newline it lacked).
       this.discarding = false;
+      this.discardedBytes = 0;
       handler.oversized(NEWLINE, this.offset, true);
       return;
     }
@@ -94,7 +111,6 @@ export class CsvRecordSplitter {
     const end = this.offset;
     this.carry = [];
     this.carryBytes = 0;
-    this.quoted = false;
     if (data.length > this.maxRecordBytes) handler.oversized(data, end, true);
     else handler.record(data, 0, data.length, end);
   }
@@ -107,23 +123,14 @@ export class CsvRecordSplitter {
     let i = 0; // scan position
     let nextQuote = -1;
     let quoteKnownFrom = -1; // nextQuote is valid for scans starting at or after this index
+    let closedAt = this.closedAtEnd ? 0 : -1; // index just after the last closing quote
+    this.closedAtEnd = false;
     while (i < n) {
-      if (this.discarding) {
-        const lf = chunk.indexOf(LF, i);
-        if (lf < 0) {
-          out.oversized(chunk.subarray(pos), base + n, false);
-          return;
-        }
-        out.oversized(chunk.subarray(pos, lf + 1), base + lf + 1, true);
-        this.discarding = false;
-        pos = i = lf + 1;
-        continue;
-      }
       if (this.quoted) {
         const close = chunk.indexOf(QUOTE, i);
         if (close < 0) break;
         this.quoted = false;
-        i = close + 1;
+        i = closedAt = close + 1;
         continue;
       }
       if (quoteKnownFrom < 0 || quoteKnownFrom > i || (nextQuote >= 0 && nextQuote < i)) {
@@ -136,69 +143,53 @@ export class CsvRecordSplitter {
         continue;
       }
       if (nextQuote < 0) break; // neither a newline nor a quote left
-      this.quoted = true;
-      i = nextQuote + 1;
+      const q = nextQuote;
+      const prev = q > 0 ? chunk[q - 1] : this.prevByte;
+      // Opens a quoted field at a field start, or escapes the quote that just closed one.
+      if (prev === COMMA || prev === LF || prev === TAB || q === closedAt) this.quoted = true;
+      i = q + 1;
     }
+    this.prevByte = chunk[n - 1]!;
+    this.closedAtEnd = !this.quoted && closedAt === n;
+    if (pos >= n) return;
     if (this.discarding) {
-      if (pos < n) out.oversized(chunk.subarray(pos), base + n, false);
+      out.oversized(chunk.subarray(pos), base + n, false);
+      this.discardedBytes += n - pos;
       return;
     }
-    if (pos < n) {
-      // Copied: the caller reuses its read buffer once the pieces are handled.
-      this.carry.push(Buffer.from(chunk.subarray(pos)));
-      this.carryBytes += n - pos;
-      if (this.carryBytes > this.maxRecordBytes) this.overflow(out);
+    // Copied: the caller reuses its read buffer once the pieces are handled.
+    this.carry.push(Buffer.from(chunk.subarray(pos)));
+    this.carryBytes += n - pos;
+    if (this.carryBytes > this.maxRecordBytes) {
+      // Over the limit before its end: stream it out from here on, whole.
+      const data = Buffer.concat(this.carry);
+      this.carry = [];
+      this.carryBytes = 0;
+      this.discarding = true;
+      this.discardedBytes = data.length;
+      out.oversized(data, base + n, false);
     }
   }
 
   /** A record ends at chunk[end - 1]; returns where scanning of chunk continues. */
   private endRecord(chunk: Buffer, pos: number, end: number, base: number, out: SplitHandler): number {
     const fileEnd = base + end;
+    if (this.discarding) {
+      this.discarding = false;
+      this.discardedBytes = 0;
+      out.oversized(chunk.subarray(pos, end), fileEnd, true);
+      return end;
+    }
     if (this.carryBytes === 0 && end - pos <= this.maxRecordBytes) {
       out.record(chunk, pos, end, fileEnd);
       return end;
     }
-    const data = Buffer.concat([...this.carry, chunk.subarray(pos, end)]);
+    const data = this.carryBytes === 0 ? chunk.subarray(pos, end) : Buffer.concat([...this.carry, chunk.subarray(pos, end)]);
     this.carry = [];
     this.carryBytes = 0;
-    if (data.length <= this.maxRecordBytes) {
-      out.record(data, 0, data.length, fileEnd);
-      return end;
-    }
-    const firstLf = data.indexOf(LF);
-    if (firstLf === data.length - 1) {
-      out.oversized(data, fileEnd, true);
-      return end;
-    }
-    // Several lines held together by a quote that never closed in time: drop the first line, rescan the rest.
-    this.deadLetterFirstLineAndRescan(data, fileEnd - data.length, out);
+    if (data.length <= this.maxRecordBytes) out.record(data, 0, data.length, fileEnd);
+    else out.oversized(data, fileEnd, true);
     return end;
-  }
-
-  /** The record in progress passed the limit before it ended. */
-  private overflow(out: SplitHandler): void {
-    const data = Buffer.concat(this.carry);
-    const start = this.offset - data.length;
-    this.carry = [];
-    this.carryBytes = 0;
-    if (data.indexOf(LF) >= 0) {
-      this.deadLetterFirstLineAndRescan(data, start, out);
-      return;
-    }
-    // One physical line without its newline yet: stream it out.
-    this.quoted = false;
-    this.discarding = true;
-    out.oversized(data, start + data.length, false);
-  }
-
-  private deadLetterFirstLineAndRescan(data: Buffer, start: number, out: SplitHandler): void {
-    const firstLf = data.indexOf(LF);
-    out.oversized(data.subarray(0, firstLf + 1), start + firstLf + 1, true);
-    const after = this.offset;
-    this.quoted = false;
-    this.offset = start + firstLf + 1;
-    this.scan(data.subarray(firstLf + 1), out);
-    this.offset = after;
   }
 }
 

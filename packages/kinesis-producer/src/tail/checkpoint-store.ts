@@ -15,6 +15,13 @@ export interface FileCheckpoint {
   readonly fingerprintBytes: number;
   /** Byte offset just past the last acknowledged record. */
   readonly offset: number;
+  /**
+   * sha256 (hex) of the `boundaryBytes` bytes just before `offset`, as they were sent: on resume the
+   * file must hold the same bytes there, or it is read again from its start (duplicates, never loss).
+   * Absent in checkpoints of earlier versions: then the byte before `offset` must be a newline.
+   */
+  readonly boundaryHash?: string;
+  readonly boundaryBytes?: number;
   readonly updatedAt: string;
 }
 
@@ -25,6 +32,8 @@ const fileCheckpointSchema = z.object({
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   fingerprintBytes: z.number().int().nonnegative(),
   offset: z.number().int().nonnegative(),
+  boundaryHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  boundaryBytes: z.number().int().nonnegative().optional(),
   updatedAt: z.string(),
 });
 

@@ -1,15 +1,25 @@
 /**
  * A deliberately naive, byte-at-a-time reference for CSV record boundaries, used
- * to check the fast splitter: a record ends at a LF outside quotes.
+ * to check the fast splitter: a record ends at a LF outside quotes; a quote opens a
+ * quoted field only at a field start (after `,`, a tab or a LF) or right after a
+ * closing quote (an escaped `""`); elsewhere it is a literal character.
  */
 export function referenceRecords(text: Buffer): { records: Buffer[]; rest: Buffer } {
   const records: Buffer[] = [];
   let start = 0;
   let quoted = false;
+  let closedAt = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x0a && !quoted) {
+    if (quoted) {
+      if (c === 0x22) {
+        quoted = false;
+        closedAt = i + 1;
+      }
+    } else if (c === 0x22) {
+      const prev = i === 0 ? 0x0a : text[i - 1];
+      if (prev === 0x2c || prev === 0x0a || prev === 0x09 || closedAt === i) quoted = true;
+    } else if (c === 0x0a) {
       records.push(text.subarray(start, i + 1));
       start = i + 1;
     }
@@ -32,6 +42,7 @@ export function seeded(seed: number): () => number {
 /** A CSV field that sometimes needs quoting (comma, quote, CR/LF inside). */
 export function randomField(rnd: () => number): string {
   const kinds = rnd();
+  if (kinds < 0.05) return `${Math.floor(rnd() * 90)}" screen`; // a literal quote inside an unquoted field
   if (kinds < 0.6) return Math.floor(rnd() * 1e6).toString(36);
   const pieces = ['a', 'b c', ',', '""', '\n', '\r\n', 'x'];
   let s = '';

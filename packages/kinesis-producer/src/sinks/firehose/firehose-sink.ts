@@ -1,4 +1,5 @@
 import { FirehoseClient, PutRecordBatchCommand, type FirehoseClientConfig } from '@aws-sdk/client-firehose';
+import { errorCode, ProducerError } from '../../errors.js';
 import type { PutOutcome, RecordSink } from '../../producer-contract.js';
 
 export interface FirehoseSinkOptions {
@@ -35,16 +36,34 @@ export function createFirehoseSink(options: FirehoseSinkOptions = {}): RecordSin
       maxAttempts: options.maxAttempts ?? 3,
     });
   return {
-    async putRecordBatch(stream, records) {
+    async check() {
+      // The SDK only notices a missing region at the first call, and would then fail every call alike.
+      let region: string | undefined;
+      try {
+        region = await client.config.region();
+      } catch (err) {
+        region = undefined;
+        if (!/region is missing/i.test((err as Error).message)) throw err;
+      }
+      if (!region) {
+        throw new ProducerError(
+          'No AWS region for Firehose: set AWS_REGION (or a profile region), --region, or a regional firehose.endpoint in agent.json',
+          '',
+          'ConfigurationError',
+        );
+      }
+    },
+    async putRecordBatch(stream, records, options) {
       let response;
       try {
         response = await client.send(
           new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
+          options?.signal ? { abortSignal: options.signal } : {},
         );
       } catch (err) {
         const e = err as Error & { $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
-        const failed: PutOutcome = { ok: false, code: e.name || 'FirehoseError', message: `${e.message}${status}` };
+        const failed: PutOutcome = { ok: false, code: errorCode(e) || 'FirehoseError', message: `${e.message}${status}` };
         return records.map(() => failed);
       }
       const answers = response.RequestResponses ?? [];
