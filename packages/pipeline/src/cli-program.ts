@@ -3,13 +3,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
-import { UsageError } from './errors.js';
+import { UsageError, exitCodeOf } from './errors.js';
 import { type BatchlineConfig, ConfigError, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
 import { type HookPoint, runBatch } from './run-batch.js';
 import { pipelineStatus, renderStatus } from './status.js';
+import { writeStatusPage } from './status-page/index.js';
 import type { TaskName } from './config.js';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or config, 75 the batch is in progress elsewhere (EX_TEMPFAIL). */
@@ -90,7 +91,7 @@ async function emitReport(report: RunReport, flags: CommonFlags, io: CliIo): Pro
   if (flags.json) io.stdout(`${JSON.stringify(report)}\n`);
   else io.stdout(`${renderReport(report)}\n`);
   if (inGitHubActions(io.env)) await publishToGitHubActions(report);
-  return report.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  return report.exitCode ?? (report.status === 'succeeded' ? EXIT.ok : EXIT.failed);
 }
 
 async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boolean; wait?: boolean }, io: CliIo): Promise<number> {
@@ -108,10 +109,19 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
         concurrency: config.concurrency,
         tasks: config.tasks,
         leaseSeconds: config.leaseSeconds,
+        // A batch id after the schedule's current slot is refused before any I/O (exit 2).
+        cron: config.cron,
+        ...(config.settleSeconds !== undefined ? { settleSeconds: config.settleSeconds } : {}),
         warehouseOptions: warehouseOptions(io),
         onEvent: progress,
         ...(io.hook ? { hook: io.hook } : {}),
       });
+      // The transform waits for an earlier batch that another run is working on: --wait waits with it.
+      if (report.status === 'waiting' && flags.wait && report.sequence?.waitingFor?.reason.startsWith('in progress')) {
+        io.stderr(`batch ${batchId} waits for batch ${report.sequence.waitingFor.batchId} (${report.sequence.waitingFor.reason}); waiting (--wait)\n`);
+        await sleep(2000);
+        continue;
+      }
       return await emitReport(report, flags, io);
     } catch (err) {
       if (err instanceof BatchInProgressError && flags.wait) {
@@ -171,7 +181,8 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       return n;
     }, 20)
     .option('--json', 'print the status as JSON', false)
-    .action(async (flags: CommonFlags & { batch?: BatchId; limit: number }) => {
+    .option('--html <file>', 'write a self-contained HTML status page (grid, charts, Gantt chart) to <file>, or - for stdout; --limit defaults to 100 here')
+    .action(async (flags: CommonFlags & { batch?: BatchId; limit: number; html?: string }, command: Command) => {
       const config = configFrom(flags, io);
       const store = openObjectStore(config.store);
       const lifecycle = createBatchLifecycle(store, { root: config.root });
@@ -179,6 +190,15 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       try {
         // An embedded warehouse that never ran has no tables yet; Snowflake is set up by `batchline setup`.
         if (warehouse.engine === 'duckdb') await warehouse.setup();
+        if (flags.html !== undefined) {
+          const limit = command.getOptionValueSource('limit') === 'default' ? 100 : flags.limit;
+          const page = await writeStatusPage({
+            lifecycle, warehouse, target: flags.html, cwd: io.cwd, limit, ...(flags.batch ? { batchId: flags.batch } : {}),
+            storeLabel: redactUrl(config.store), warehouseLabel: redactUrl(config.warehouse), stdout: io.stdout,
+          });
+          if (page.file) io.stderr(`status page with ${page.batches} batch${page.batches === 1 ? '' : 'es'} written to ${page.file}\n`);
+          return;
+        }
         const status = await pipelineStatus(lifecycle, warehouse, { ...(flags.batch ? { batchId: flags.batch } : {}), limit: flags.limit });
         if (flags.json) io.stdout(`${JSON.stringify(status)}\n`);
         else io.stdout(`${renderStatus(status, flags.batch !== undefined)}\n`);
@@ -265,8 +285,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${err.message}\n`);
       return EXIT.inProgress;
     }
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      io.stderr(`${err.message}\n`);
+    if (err instanceof ConfigError || err instanceof UsageError || exitCodeOf(err) === EXIT.usage) {
+      io.stderr(`${e.message}\n`);
       return EXIT.usage;
     }
     io.stderr(`batchline: ${e.message}\n`);

@@ -82,6 +82,11 @@ export const configSchema = z
     concurrency: z.int().min(1).max(256).default(16),
     /** How long a run's claim on a batch lasts without a heartbeat before another run may take it over. */
     leaseSeconds: z.int().min(10).max(86_400).default(600),
+    /**
+     * Landing files modified within this many seconds stay for the next batch: they may still be being
+     * written. Default: the store's (filesystem 5, S3 0: a PUT is atomic).
+     */
+    settleSeconds: z.number().min(0).max(86_400).optional(),
     tasks: taskPolicies.default({}),
   })
   .strict();
@@ -107,9 +112,10 @@ export const ENV_OVERRIDES = {
   BATCHLINE_CUSTOMERS_STREAM: 'streams.customers',
   BATCHLINE_CONCURRENCY: 'concurrency',
   BATCHLINE_LEASE_SECONDS: 'leaseSeconds',
+  BATCHLINE_SETTLE_SECONDS: 'settleSeconds',
 } as const;
 
-const NUMERIC_KEYS = new Set(['concurrency', 'leaseSeconds']);
+const NUMERIC_KEYS = new Set(['concurrency', 'leaseSeconds', 'settleSeconds']);
 
 export interface LoadConfigOptions {
   /** Explicit config file (--config); it must exist. */

@@ -7,6 +7,74 @@ export function quoteValue(value: unknown): string {
   return text.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A batch id after the current slot of the configured cron: refused before any I/O. */
+export class FutureBatchError extends Error {
+  override readonly name = 'FutureBatchError';
+  readonly permanent = true;
+  readonly exitCode = 2 as const;
+  constructor(
+    readonly batchId: string,
+    readonly currentSlot: string,
+    readonly cron: string,
+  ) {
+    super(
+      `batch ${batchId} is after the current slot ${currentSlot} of the schedule ${quoteValue(cron)}: ` +
+        `a future id would take files that belong to later batches; expected an id at or before ${currentSlot}`,
+    );
+  }
+}
+
+/**
+ * The transform of a batch waits for an earlier batch of the sequence (in progress elsewhere, failed, or
+ * not loaded yet). Nothing of this batch is lost: its loads stay, and it is transformed once the earlier one is.
+ */
+export class SequenceWaitError extends Error {
+  override readonly name = 'SequenceWaitError';
+  readonly permanent = true;
+  readonly exitCode = 75 as const;
+  /** The task runner reports a task held back by this error as `waiting`, not `failed`. */
+  readonly waiting = true;
+  constructor(
+    readonly batchId: string,
+    /** The earliest batch holding this one back. */
+    readonly blocker: string,
+    /** Why it holds the sequence: `in progress ...`, `failed at load:orders: ...`, `not loaded yet`. */
+    readonly reason: string,
+    /** What to run. */
+    readonly wayOut: string,
+    /** True when the blocker is being worked on by another run: waiting (--wait) helps. */
+    readonly busy: boolean,
+  ) {
+    super(`batch ${batchId} waits for batch ${blocker} (${reason}); ${wayOut}`);
+  }
+}
+
+/**
+ * A new claim of a batch earlier than one whose transform already started: the sequence is sealed below
+ * that batch, so this id is refused before it pins anything and its files go to the next slot.
+ */
+export class BatchSupersededError extends Error {
+  override readonly name = 'BatchSupersededError';
+  readonly permanent = true;
+  readonly exitCode = 2 as const;
+  constructor(
+    readonly batchId: string,
+    readonly sealedBy: string,
+  ) {
+    super(
+      `batch ${batchId} was never claimed and batch ${sealedBy} already started its transform: ` +
+        `an earlier batch cannot join the sequence after it; nothing was claimed, and the files in landing go to the next slot's batch`,
+    );
+  }
+}
+
+/** repin or release refused for the batch's state; the message says why and what to run instead. */
+export class WayOutRefusedError extends Error {
+  override readonly name = 'WayOutRefusedError';
+  readonly permanent = true;
+  readonly exitCode = 2 as const;
+}
+
 /** Bad command-line usage: exit 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

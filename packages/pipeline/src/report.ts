@@ -9,6 +9,9 @@ export interface TaskReport extends TaskFigures {
   readonly attempt: number;
   /** Wall time in this run; absent for skipped and not-run tasks. */
   readonly durationMs?: number;
+  /** When the task's first attempt in this run started and its last one ended (ISO-8601 UTC); the job summary's Gantt chart. */
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
   readonly error?: string;
 }
 
@@ -21,7 +24,12 @@ export interface EntityReport {
 /** One machine-readable run report: what `--json` prints and the job summary shows. */
 export interface RunReport {
   readonly batchId: BatchId;
-  readonly status: 'succeeded' | 'failed';
+  /**
+   * `waiting`: the transform waits for an earlier batch of the sequence (`sequence.waitingFor`); exit 75.
+   * `superseded`: the batch was never claimed and a later batch already started its transform, so this id
+   * was refused before it pinned anything; its files go to the next slot's batch (exit 0: nothing is lost).
+   */
+  readonly status: 'succeeded' | 'failed' | 'waiting' | 'superseded';
   /** The claim found nothing in landing for either entity. */
   readonly empty: boolean;
   readonly forced: boolean;
@@ -46,6 +54,17 @@ export interface RunReport {
   };
   readonly failedTask?: TaskName;
   readonly error?: string;
+  /** The exit code the CLI uses: 0 done, 1 failed, 2 refused (bad id, superseded), 75 waiting / busy. */
+  readonly exitCode?: number;
+  /** Where the batch stands in the store's sequence of batches, and what this run did for the others. */
+  readonly sequence?: SequenceReport;
+}
+
+export interface SequenceReport {
+  /** The earlier batch this one waits for, why, and what to run. */
+  readonly waitingFor?: { readonly batchId: BatchId; readonly reason: string; readonly wayOut: string };
+  /** Other batches this run finished or re-transformed to keep the sequence in order. */
+  readonly caughtUp: readonly { readonly batchId: BatchId; readonly status: string; readonly rerunTransform: boolean; readonly error?: string }[];
 }
 
 export interface BuildReportInput {
@@ -57,6 +76,7 @@ export interface BuildReportInput {
   readonly warehouse: string;
   readonly forced: boolean;
   readonly lostLease?: string;
+  readonly sequence?: SequenceReport;
 }
 
 function pickFigures(f: TaskFigures | undefined) {
@@ -75,6 +95,7 @@ export function buildReport(input: BuildReportInput): RunReport {
     attempt: o.attempt,
     ...(o.durationMs !== undefined && o.state === 'succeeded' ? { durationMs: o.durationMs } : {}),
     ...(o.durationMs !== undefined && o.state === 'failed' ? { durationMs: o.durationMs } : {}),
+    ...(o.startedAt && o.finishedAt ? { startedAt: o.startedAt.toISOString(), finishedAt: o.finishedAt.toISOString() } : {}),
     ...pickFigures(o.figures),
     ...(o.error ? { error: o.error.message } : {}),
   }));
@@ -93,11 +114,15 @@ export function buildReport(input: BuildReportInput): RunReport {
   ) as Record<PipelineEntity, EntityReport>;
   const transform = byName.get('transform');
   const failed = tasks.find((t) => t.state === 'failed');
-  const incomplete = tasks.some((t) => t.state === 'failed' || t.state === 'not-run');
-  const error = failed?.error ?? input.lostLease ?? (incomplete ? 'run stopped before every task finished' : undefined);
+  const waiting = failed ? undefined : input.outcomes.find((o) => o.state === 'waiting');
+  const incomplete = tasks.some((t) => t.state === 'failed' || t.state === 'not-run' || t.state === 'waiting');
+  const error = failed?.error ?? waiting?.error?.message ?? input.lostLease ?? (incomplete ? 'run stopped before every task finished' : undefined);
+  const failedError = input.outcomes.find((o) => o.state === 'failed')?.error as { exitCode?: unknown; name?: unknown } | undefined;
+  const superseded = failedError?.name === 'BatchSupersededError';
+  const exitCode = !incomplete || superseded ? 0 : waiting ? 75 : failedError?.exitCode === 2 ? 2 : 1;
   return {
     batchId: input.batchId,
-    status: incomplete ? 'failed' : 'succeeded',
+    status: !incomplete ? 'succeeded' : superseded ? 'superseded' : waiting ? 'waiting' : 'failed',
     empty: ENTITIES.every((e) => entities[e].files === 0),
     forced: input.forced,
     startedAt: input.startedAt.toISOString(),
@@ -116,6 +141,8 @@ export function buildReport(input: BuildReportInput): RunReport {
     },
     ...(failed ? { failedTask: failed.task } : {}),
     ...(error ? { error } : {}),
+    exitCode,
+    ...(input.sequence ? { sequence: input.sequence } : {}),
   };
 }
 
@@ -142,7 +169,16 @@ function plainTable(head: string[]): Table.Table {
 /** The human report: batch, tasks, entities, curated figures, where the data lives. */
 export function renderReport(report: RunReport): string {
   const lines: string[] = [];
-  const verdict = report.status === 'succeeded' ? (report.empty ? 'succeeded (empty batch: nothing in landing)' : 'succeeded') : 'FAILED';
+  const verdict =
+    report.status === 'succeeded'
+      ? report.empty
+        ? 'succeeded (empty batch: nothing in landing)'
+        : 'succeeded'
+      : report.status === 'waiting'
+        ? `WAITING for batch ${report.sequence?.waitingFor?.batchId ?? 'an earlier batch'}`
+        : report.status === 'superseded'
+          ? 'SUPERSEDED (nothing claimed; its files go to the next batch)'
+          : 'FAILED';
   lines.push(`batch ${report.batchId}: ${verdict} in ${formatDuration(report.durationMs)}${report.forced ? ' (forced rerun)' : ''}`);
   const tasks = plainTable(['task', 'state', 'attempt', 'time', 'files', 'rows', 'note']);
   for (const t of report.tasks) {
@@ -160,7 +196,10 @@ export function renderReport(report: RunReport): string {
   lines.push(curated.toString());
   lines.push(`store:     ${report.store}`);
   lines.push(`warehouse: ${report.warehouse}`);
-  if (report.error) lines.push(`error: ${report.failedTask ? `${report.failedTask}: ` : ''}${report.error}`);
+  for (const c of report.sequence?.caughtUp ?? []) {
+    lines.push(`sequence: batch ${c.batchId} ${c.rerunTransform ? 're-transformed' : 'caught up'}: ${c.status}${c.error ? ` (${c.error})` : ''}`);
+  }
+  if (report.error) lines.push(`${report.status === 'waiting' ? 'waiting' : 'error'}: ${report.failedTask ? `${report.failedTask}: ` : ''}${report.error}`);
   return lines.join('\n');
 }
 

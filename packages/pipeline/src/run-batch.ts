@@ -1,8 +1,9 @@
-import { type BatchId, toBatchId } from '@batchline/batch-id';
+import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
 import {
   type BatchLifecycle,
   type BatchManifest,
   type Lease,
+  type LifecycleOptions,
   type ObjectStore,
   BatchInProgressError,
   createBatchLifecycle,
@@ -18,7 +19,9 @@ import {
   type TaskPolicyConfig,
   redactUrl,
 } from './config.js';
-import { type RunReport, buildReport } from './report.js';
+import { FutureBatchError, SequenceWaitError } from './errors.js';
+import { type RunReport, type SequenceReport, buildReport } from './report.js';
+import { Sequence, type SequenceEntry, waitError } from './sequence.js';
 import {
   type PriorTaskState,
   type TaskEvent,
@@ -63,6 +66,18 @@ export interface RunBatchOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
   /**
+   * The configured schedule: a batch id after its current slot (at `now`) is refused before any I/O
+   * (FutureBatchError, exit 2). Without it, any valid id is accepted.
+   */
+  readonly cron?: string;
+  /** The clock for the future-id check. Default: the current time. */
+  readonly now?: Date;
+  /**
+   * Landing files modified within this many seconds are left for the next batch (still being written).
+   * Default: the store's (filesystem 5 s, S3 0: S3 PUTs are atomic).
+   */
+  readonly settleSeconds?: number;
+  /**
    * @internal Test hook: called at each task's before/during/after point. The CLI wires it
    * to BATCHLINE_CRASH_AT only; library users have no reason to set it.
    */
@@ -74,13 +89,46 @@ interface RunContext {
   readonly lifecycle: BatchLifecycle;
   readonly warehouse: Warehouse;
   readonly onError: 'abort' | 'quarantine';
+  readonly settleSeconds: number | undefined;
+  /** The store's sequence of batches (gate, seal, cascade). */
+  readonly sequence: Sequence;
+  /** The transform's gate: earlier batches first (caught up by this run when `catchUp`). */
+  readonly gate: () => Promise<void>;
   readonly hook: (task: TaskName, point: HookPoint) => Promise<void>;
   /** Set while a claim/archive runs, so its first file move can fire the `during` hook. */
   readonly moving: Map<string, TaskName>;
 }
 
-/** Where the pinned files live now: processing/ until archived, processed/ after (a replay reloads from there). */
+/** What s3-lifecycle hands the loader for a pinned file (H10-store's `loadableFiles`). */
+interface LoadableFileLike {
+  readonly path: string;
+  readonly key: string;
+  readonly stagePath: string;
+  readonly size: number;
+  readonly etag: string;
+}
+type LifecycleWithLoadable = BatchLifecycle & {
+  loadableFiles?(entity: string, batchId: BatchId): Promise<{ location: BatchLocation; files: readonly LoadableFileLike[] }>;
+};
+type ClaimWithOptions = (
+  entity: string,
+  batchId: BatchId,
+  options: { settleSeconds?: number; beforePin?: () => Promise<void> },
+) => Promise<BatchManifest & { readonly skipped?: readonly { readonly key: string; readonly reason: string }[] }>;
+
+/**
+ * The pinned files where they live now: processing/ until archived, processed/ after (a replay reloads
+ * from there). s3-lifecycle owns the layout; the loader gets key, stage path, size and ETag per file.
+ */
 async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: BatchManifest): Promise<{ files: BatchFile[]; location: BatchLocation }> {
+  const lifecycle = ctx.lifecycle as LifecycleWithLoadable;
+  if (lifecycle.loadableFiles) {
+    const loadable = await lifecycle.loadableFiles(entity, ctx.batchId);
+    return {
+      location: loadable.location,
+      files: loadable.files.map((f) => ({ path: f.path, key: f.key, stagePath: f.stagePath, size: f.size, etag: f.etag })),
+    };
+  }
   let current = manifest;
   // An interrupted archive leaves files on both sides: finish it (idempotent) so every file has one home.
   if (current.state === 'archiving') current = await ctx.lifecycle.archive(entity, ctx.batchId);
@@ -89,6 +137,7 @@ async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: Bat
     path: file.path,
     key: location === 'processed' ? ctx.lifecycle.processedKey(entity, ctx.batchId, file.path) : ctx.lifecycle.processingKey(entity, ctx.batchId, file.path),
     size: file.size,
+    etag: file.etag,
   }));
   return { files, location };
 }
@@ -99,12 +148,22 @@ async function requireManifest(ctx: RunContext, entity: PipelineEntity): Promise
   return manifest;
 }
 
-/** Start `op`, fire the `during` hook while it is in flight, and wait for it. */
+/**
+ * Start `op`, fire the `during` hook while it is in flight, and wait for it. The outcome is captured
+ * the moment `op` starts, so a rejection while the hook runs is the task's failure, never an unhandled one.
+ */
 async function during<T>(ctx: RunContext, task: TaskName, op: () => Promise<T>): Promise<T> {
-  const pending = op();
+  const settled = Promise.resolve()
+    .then(op)
+    .then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
   await new Promise((resolve) => setImmediate(resolve));
   await ctx.hook(task, 'during');
-  return pending;
+  const outcome = await settled;
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 function withHooks(name: TaskName, needs: TaskName[], body: (ctx: RunContext) => Promise<TaskFigures>): TaskSpec<TaskName, RunContext> {
@@ -126,8 +185,18 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     withHooks(`claim:${entity}`, [], async (ctx) => {
       ctx.moving.set(entity, `claim:${entity}`);
       try {
-        const manifest = await ctx.lifecycle.claim(entity, ctx.batchId);
-        return { files: manifest.files.length, ...(manifest.files.length === 0 ? { note: 'nothing in landing' } : {}) };
+        const claim = ctx.lifecycle.claim.bind(ctx.lifecycle) as unknown as ClaimWithOptions;
+        const manifest = await claim(entity, ctx.batchId, {
+          ...(ctx.settleSeconds !== undefined ? { settleSeconds: ctx.settleSeconds } : {}),
+          // Under the claim lock, only for a new claim: an id below a started transform is refused.
+          beforePin: () => ctx.sequence.checkNewClaim(entity, ctx.batchId),
+        });
+        const skipped = manifest.skipped ?? [];
+        const notes = [
+          ...(manifest.files.length === 0 ? ['nothing in landing'] : []),
+          ...(skipped.length > 0 ? [`${skipped.length} key(s) left in landing: ${skipped.slice(0, 3).map((k) => `${JSON.stringify(k.key)} (${k.reason})`).join(', ')}${skipped.length > 3 ? ', …' : ''}`] : []),
+        ];
+        return { files: manifest.files.length, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
       } finally {
         ctx.moving.delete(entity);
       }
@@ -142,7 +211,7 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
       );
       return { files: result.files.length, rows: result.rowsLoaded, rejected: result.rowsRejected };
     });
-  const transform = withHooks('transform', ['load:orders', 'load:customers'], async (ctx) => {
+  const transformTask = withHooks('transform', ['load:orders', 'load:customers'], async (ctx) => {
     const manifests = await Promise.all(ENTITIES.map((e) => requireManifest(ctx, e)));
     if (manifests.every((m) => m.files.length === 0)) return { rows: 0, orphans: 0, duplicates: 0, note: 'empty batch' };
     const result = await during(ctx, 'transform', () => ctx.warehouse.transform(ctx.batchId));
@@ -164,6 +233,8 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
         ctx.moving.delete(entity);
       }
     });
+  // The sequence gate runs before the transform's first attempt: nothing is recorded while it waits.
+  const transform: TaskSpec<TaskName, RunContext> = { ...transformTask, gate: (ctx) => ctx.gate() };
   return [claim('orders'), claim('customers'), load('orders'), load('customers'), transform, archive('orders'), archive('customers')];
 }
 
@@ -224,17 +295,44 @@ async function acquireRunLease(lifecycle: BatchLifecycle, batchId: BatchId, ttlM
   }
 }
 
-/**
- * Run one batch: the seven tasks over an object store and a warehouse. Tasks that
- * succeeded in an earlier run are skipped (unless `force`); a failed one resumes.
- * Throws BatchInProgressError when another run holds the batch.
- */
-export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
-  const batchId = toBatchId(options.batchId);
-  const startedAt = new Date();
-  const root = options.root ?? '';
-  const store = typeof options.store === 'string' ? openObjectStore(options.store) : options.store;
-  const onEvent = options.onEvent ?? (() => undefined);
+/** Refuse a batch id after the schedule's current slot, before any I/O. */
+export function assertNotFuture(batchId: BatchId, cron: string | undefined, now: Date = new Date()): void {
+  if (cron === undefined) return;
+  const current = batchIdForSchedule(cron, now);
+  if (batchId > current) throw new FutureBatchError(batchId, current, cron);
+}
+
+/** What every graph run of one runBatch call shares (its own batch's and those it catches up). */
+interface RunEnv {
+  readonly options: RunBatchOptions;
+  readonly store: ObjectStore;
+  readonly root: string;
+  readonly warehouse: Warehouse;
+  readonly sequence: Sequence;
+  readonly onEvent: (event: RunEvent) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly caughtUp: { batchId: BatchId; status: string; rerunTransform: boolean; error?: string }[];
+}
+
+function lifecycleFor(env: RunEnv, batchId: BatchId, onProgress?: LifecycleOptions['onProgress']) {
+  return createBatchLifecycle(env.store, {
+    root: env.root,
+    concurrency: env.options.concurrency ?? 16,
+    // Claim and archive hold a per-entity lease of their own. Under the run lease only one run
+    // works on this batch, so every run of it may share one owner id: a rerun after a crash then
+    // takes a claim's lease back at once instead of waiting for it to expire.
+    ...(env.options.lease === false ? {} : { lease: { owner: `batchline-run:${batchId}` } }),
+    ...(onProgress ? { onProgress } : {}),
+  });
+}
+
+/** The seven tasks of one batch, under a run lease the caller holds. */
+async function runGraphFor(
+  env: RunEnv,
+  batchId: BatchId,
+  mode: { readonly force: boolean; readonly catchUp: boolean; readonly rerunTransform: boolean; readonly leaseSignal?: AbortSignal },
+) {
+  const { options, onEvent, warehouse } = env;
   const moving = new Map<string, TaskName>();
   const duringFired = new Set<TaskName>();
   const userHook = options.hook;
@@ -247,42 +345,163 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
     await userHook(task, point);
   };
   const pendingHooks: Promise<void>[] = [];
-  const lifecycle = createBatchLifecycle(store, {
-    root,
-    concurrency: options.concurrency ?? 16,
-    // Claim and archive hold a per-entity lease of their own. Under the run lease only one run
-    // works on this batch, so every run of it may share one owner id: a rerun after a crash then
-    // takes a claim's lease back at once instead of waiting for it to expire.
-    ...(options.lease === false ? {} : { lease: { owner: `batchline-run:${batchId}` } }),
-    onProgress: (event) => {
-      onEvent({ type: 'progress', entity: event.entity, step: event.step, done: event.done, total: event.total });
-      const task = moving.get(event.entity);
-      if (task && event.done > 0) pendingHooks.push(hook(task, 'during'));
-    },
+  let hookFailure: unknown;
+  const lifecycle = lifecycleFor(env, batchId, (event) => {
+    onEvent({ type: 'progress', entity: event.entity, step: event.step, done: event.done, total: event.total });
+    const task = moving.get(event.entity);
+    // Captured at once: a hook that throws fails the run below, never as an unhandled rejection.
+    if (task && event.done > 0) pendingHooks.push(hook(task, 'during').then(() => undefined, (error: unknown) => { hookFailure ??= error; }));
   });
+  const prior = priorStates(await warehouse.readTasks(batchId));
+  const signals = [env.signal, mode.leaseSignal].filter((s): s is AbortSignal => s !== undefined);
+  const ctx: RunContext = {
+    batchId,
+    lifecycle,
+    warehouse,
+    onError: options.onError ?? 'abort',
+    settleSeconds: options.settleSeconds,
+    sequence: env.sequence,
+    gate: () => sequenceGate(env, batchId, mode.catchUp),
+    hook,
+    moving,
+  };
+  const outcomes = await runTaskGraph({
+    tasks: batchTasks(),
+    context: ctx,
+    policy: (task) => policyFor(options, task),
+    journal: auditJournal(warehouse, batchId),
+    prior,
+    force: mode.force,
+    ...(mode.rerunTransform ? { rerun: new Set<TaskName>(['transform']) } : {}),
+    ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+    onEvent,
+  });
+  await Promise.all(pendingHooks);
+  if (hookFailure !== undefined) throw hookFailure;
+  return outcomes;
+}
 
+type CatchUpResult = { readonly busy: string } | { readonly busy?: undefined; readonly outcomes: Awaited<ReturnType<typeof runGraphFor>> };
+
+/** Run another batch's remaining tasks under its run lease (this run keeps the sequence moving). */
+async function catchUp(env: RunEnv, entry: SequenceEntry, wait: boolean): Promise<CatchUpResult> {
+  const batchId = entry.batchId;
+  let lease: Lease | undefined;
+  if (env.options.lease !== false) {
+    try {
+      lease = await lifecycleFor(env, batchId).acquireRunLease(batchId, { ttlMs: (env.options.leaseSeconds ?? 600) * 1000, wait });
+    } catch (err) {
+      if (!(err instanceof BatchInProgressError)) throw err;
+      return { busy: err.details.owner ?? 'another run' };
+    }
+  }
+  try {
+    const outcomes = await runGraphFor(env, batchId, { force: false, catchUp: false, rerunTransform: entry.stale, ...(lease ? { leaseSignal: lease.signal } : {}) });
+    const failed = outcomes.find((o) => o.state === 'failed' || o.state === 'waiting');
+    env.caughtUp.push({
+      batchId,
+      status: failed ? `${failed.state} at ${failed.name}` : 'succeeded',
+      rerunTransform: entry.stale,
+      ...(failed?.error ? { error: failed.error.message.split('\n')[0]!.slice(0, 500) } : {}),
+    });
+    return { outcomes };
+  } finally {
+    await lease?.release();
+  }
+}
+
+/**
+ * The transform's gate. Seal the sequence at this batch, then take the earlier batches that hold it back
+ * one by one, in order: catch each up (when this is the batch's own run) or wait for it (exit 75).
+ */
+async function sequenceGate(env: RunEnv, batchId: BatchId, allowCatchUp: boolean): Promise<void> {
+  const seq = env.sequence;
+  await seq.seal(batchId);
+  const tried = new Set<BatchId>();
+  for (;;) {
+    const view = await seq.view();
+    const blocker = Sequence.blockerBefore(view, batchId);
+    if (!blocker) break;
+    if (!allowCatchUp || tried.has(blocker.batchId)) throw waitError(batchId, blocker);
+    tried.add(blocker.batchId);
+    const result = await catchUp(env, blocker, false);
+    if (result.busy !== undefined) throw waitError(batchId, blocker, result.busy);
+    // The earlier batch itself waits for one before it: so does this one, for the same reason.
+    const inner = result.outcomes.find((o) => o.state === 'waiting')?.error;
+    if (inner instanceof SequenceWaitError) throw new SequenceWaitError(batchId, inner.blocker, inner.reason, inner.wayOut, inner.busy);
+  }
+  // Transforming a batch the sequence had settled past: the later ones must be looked at again.
+  await seq.reopen(batchId);
+}
+
+/** After this batch's transform: transform (or re-transform) the later batches that waited, in order. */
+async function catchUpLater(env: RunEnv, batchId: BatchId): Promise<void> {
+  const tried = new Set<BatchId>();
+  for (;;) {
+    const view = await env.sequence.view();
+    const next = Sequence.pendingAfter(view, batchId)[0];
+    if (!next || tried.has(next.batchId)) break;
+    tried.add(next.batchId);
+    // Waiting for a later batch's run lease is safe: waits only ever point to later ids, never in a circle.
+    const result = await catchUp(env, next, true);
+    if (result.busy !== undefined || result.outcomes.some((o) => o.state === 'failed' || o.state === 'waiting')) break;
+  }
+}
+
+/**
+ * Run one batch: the seven tasks over an object store and a warehouse. Tasks that
+ * succeeded in an earlier run are skipped (unless `force`); a failed one resumes.
+ * The transform keeps the store's sequence: earlier batches first (this run catches them up, or the
+ * report says `waiting`, exit 75), later ones waiting for this one after it.
+ * Throws BatchInProgressError when another run holds the batch, FutureBatchError for an id after the
+ * schedule's current slot (before any I/O).
+ */
+export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
+  const batchId = toBatchId(options.batchId);
+  assertNotFuture(batchId, options.cron, options.now);
+  const startedAt = new Date();
+  const root = options.root ?? '';
+  const store = typeof options.store === 'string' ? openObjectStore(options.store) : options.store;
+  const onEvent = options.onEvent ?? (() => undefined);
   const ownsWarehouse = typeof options.warehouse === 'string';
   const warehouseUrl = typeof options.warehouse === 'string' ? options.warehouse : undefined;
-  const lease = options.lease === false ? undefined : await acquireRunLease(lifecycle, batchId, (options.leaseSeconds ?? 600) * 1000);
+  const ownLifecycle = createBatchLifecycle(store, { root });
+  const lease = options.lease === false ? undefined : await acquireRunLease(ownLifecycle, batchId, (options.leaseSeconds ?? 600) * 1000);
   if (lease) onEvent({ type: 'lease', key: lease.key });
   let warehouse: Warehouse | undefined;
   try {
     warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { ...options.warehouseOptions, files: store }) : options.warehouse;
     if (options.setup ?? warehouse.engine === 'duckdb') await warehouse.setup();
-    const prior = priorStates(await warehouse.readTasks(batchId));
-    const signals = [options.signal, lease?.signal].filter((s): s is AbortSignal => s !== undefined);
-    const ctx: RunContext = { batchId, lifecycle, warehouse, onError: options.onError ?? 'abort', hook, moving };
-    const outcomes = await runTaskGraph({
-      tasks: batchTasks(),
-      context: ctx,
-      policy: (task) => policyFor(options, task),
-      journal: auditJournal(warehouse, batchId),
-      prior,
-      force: options.force ?? false,
-      ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
-      onEvent,
-    });
-    await Promise.all(pendingHooks);
+    const sequence = new Sequence(ownLifecycle, warehouse, root);
+    const env: RunEnv = { options, store, root, warehouse, sequence, onEvent, signal: options.signal, caughtUp: [] };
+    // Refused before anything is written when it plainly cannot join (the claim's beforePin is the real guard).
+    const refusal = await sequence.checkNewBatch(batchId);
+    if (refusal) {
+      const outcomes = TASK_NAMES.map((name) => (name === 'claim:orders' ? { name, state: 'failed' as const, attempt: 0, error: refusal } : { name, state: 'not-run' as const, attempt: 0 }));
+      return buildReport({
+        batchId,
+        startedAt,
+        finishedAt: new Date(),
+        outcomes,
+        store: store.location,
+        warehouse: warehouseUrl ? redactUrl(warehouseUrl) : `${warehouse.engine} (caller's connection)`,
+        forced: options.force ?? false,
+        sequence: { caughtUp: [] },
+      });
+    }
+    // A batch whose transform an earlier batch's re-transform made stale runs it again.
+    const stale = !(options.force ?? false) && Sequence.isStale(await sequence.view(), batchId);
+    const outcomes = await runGraphFor(env, batchId, { force: options.force ?? false, catchUp: true, rerunTransform: stale, ...(lease ? { leaseSignal: lease.signal } : {}) });
+    const transform = outcomes.find((o) => o.name === 'transform');
+    if (transform && (transform.state === 'succeeded' || transform.state === 'skipped') && !lease?.signal.aborted) {
+      await catchUpLater(env, batchId);
+      await sequence.settle();
+    }
+    const waiting = outcomes.find((o) => o.state === 'waiting')?.error as { blocker?: BatchId; reason?: string; wayOut?: string } | undefined;
+    const sequenceReport: SequenceReport = {
+      ...(waiting?.blocker ? { waitingFor: { batchId: waiting.blocker, reason: waiting.reason ?? '', wayOut: waiting.wayOut ?? '' } } : {}),
+      caughtUp: env.caughtUp,
+    };
     return buildReport({
       batchId,
       startedAt,
@@ -291,6 +510,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
       store: store.location,
       warehouse: warehouseUrl ? redactUrl(warehouseUrl) : `${warehouse.engine} (caller's connection)`,
       forced: options.force ?? false,
+      sequence: sequenceReport,
       ...(lease?.signal.aborted ? { lostLease: (lease.signal.reason as Error).message } : {}),
     });
   } finally {

@@ -37,6 +37,12 @@ export interface TaskSpec<Name extends string, Ctx> {
   readonly needs: readonly Name[];
   /** `signal` aborts on timeout or when the run is cancelled. */
   run(ctx: Ctx, signal: AbortSignal): Promise<TaskFigures>;
+  /**
+   * Checked once before the first attempt, outside the timeout and the journal: an error marked
+   * `waiting` (e.g. the sequence gate) leaves the task `waiting` (nothing recorded, nothing after it
+   * starts); any other error fails the task.
+   */
+  gate?(ctx: Ctx, signal: AbortSignal | undefined): Promise<void>;
 }
 
 /** What the journal remembers of a task from earlier runs. */
@@ -53,11 +59,14 @@ export interface TaskJournal<Name extends string> {
   failed(task: Name, attempt: number, startedAt: Date, finishedAt: Date, error: Error): Promise<void>;
 }
 
-export type TaskOutcomeState = 'succeeded' | 'skipped' | 'failed' | 'not-run';
+export type TaskOutcomeState = 'succeeded' | 'skipped' | 'failed' | 'waiting' | 'not-run';
 
 export interface TaskOutcome<Name extends string> {
   readonly name: Name;
-  /** `skipped`: succeeded in an earlier run; `not-run`: blocked by a failure or cancellation. */
+  /**
+   * `skipped`: succeeded in an earlier run; `waiting`: its gate held it back (it was not started);
+   * `not-run`: blocked by a failure, a wait or cancellation.
+   */
   readonly state: TaskOutcomeState;
   /** Attempt number of the last attempt (counting across runs). */
   readonly attempt: number;
@@ -73,6 +82,7 @@ export type TaskEvent<Name extends string> =
   | { readonly type: 'retry'; readonly task: Name; readonly attempt: number; readonly error: Error; readonly delayMs: number }
   | { readonly type: 'succeeded'; readonly task: Name; readonly attempt: number; readonly durationMs: number; readonly figures: TaskFigures }
   | { readonly type: 'failed'; readonly task: Name; readonly attempt: number; readonly error: Error }
+  | { readonly type: 'waiting'; readonly task: Name; readonly error: Error }
   | { readonly type: 'skipped'; readonly task: Name; readonly figures?: TaskFigures };
 
 export interface RunGraphOptions<Name extends string, Ctx> {
@@ -91,6 +101,13 @@ export interface RunGraphOptions<Name extends string, Ctx> {
    * `cause`) with `permanent: true` always fails at once instead of being retried.
    */
   readonly isPermanent?: (error: Error) => boolean;
+  /** Tasks to run again even though they succeeded before (e.g. a transform a sequence change made stale). */
+  readonly rerun?: ReadonlySet<Name>;
+}
+
+/** An error from a task's gate that means "not yet" rather than "failed". */
+export function isWaitingError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { waiting?: unknown }).waiting === true;
 }
 
 export { PermanentTaskError, TaskGraphError, TaskTimeoutError };
@@ -154,7 +171,7 @@ async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: Ab
  * finish, everything else is reported `not-run`.
  */
 export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOptions<Name, Ctx>): Promise<TaskOutcome<Name>[]> {
-  const { tasks, context, journal, prior, force = false, signal, onEvent, isPermanent = () => false } = options;
+  const { tasks, context, journal, prior, force = false, signal, onEvent, isPermanent = () => false, rerun } = options;
   validateGraph(tasks);
   const outcomes = new Map<Name, TaskOutcome<Name>>();
   const running = new Map<Name, Promise<void>>();
@@ -162,16 +179,27 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
 
   const runOne = async (spec: TaskSpec<Name, Ctx>): Promise<void> => {
     const before = prior?.get(spec.name);
-    if (!force && before?.state === 'succeeded') {
+    if (!force && before?.state === 'succeeded' && !rerun?.has(spec.name)) {
       outcomes.set(spec.name, { name: spec.name, state: 'skipped', attempt: before.attempt, ...(before.figures ? { figures: before.figures } : {}) });
       onEvent?.({ type: 'skipped', task: spec.name, ...(before.figures ? { figures: before.figures } : {}) });
       return;
     }
-    const policy = options.policy(spec.name);
     let attempt = before?.attempt ?? 0;
     const startedAt = new Date();
     let attemptStartedAt = startedAt;
     try {
+      if (spec.gate) {
+        try {
+          await spec.gate(context, signal);
+        } catch (err) {
+          if (!isWaitingError(err)) throw new AbortError(asError(err));
+          stopped = true;
+          outcomes.set(spec.name, { name: spec.name, state: 'waiting', attempt, error: asError(err) });
+          onEvent?.({ type: 'waiting', task: spec.name, error: asError(err) });
+          return;
+        }
+      }
+      const policy = options.policy(spec.name);
       const figures = await pRetry(
         async () => {
           if (signal?.aborted) throw new AbortError(asError(signal.reason ?? 'run cancelled'));
@@ -207,7 +235,8 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
       outcomes.set(spec.name, { name: spec.name, state: 'succeeded', attempt, startedAt, finishedAt, durationMs, figures });
       onEvent?.({ type: 'succeeded', task: spec.name, attempt, durationMs, figures });
     } catch (err) {
-      const error = asError(err);
+      // p-retry wraps non-retried errors in AbortError; report the task's own error.
+      const error = err instanceof AbortError ? asError(err.originalError) : asError(err);
       const finishedAt = new Date();
       stopped = true;
       outcomes.set(spec.name, {
