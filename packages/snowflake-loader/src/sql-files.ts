@@ -39,6 +39,8 @@ import duckdbFirstReject from '../../../sql/duckdb/first-reject.sql';
 import duckdbRenumberAfterRejects from '../../../sql/duckdb/renumber-after-rejects.sql';
 import duckdbCountRejects from '../../../sql/duckdb/count-rejects.sql';
 import duckdbSetup from '../../../sql/duckdb/setup.sql';
+import duckdbCuratedSumType from '../../../sql/duckdb/curated-sum-type.sql';
+import duckdbWidenCuratedSum from '../../../sql/duckdb/widen-curated-sum.sql';
 import type { Entity } from './warehouse-contract.js';
 
 export const common = {
@@ -65,6 +67,8 @@ export const byEntity: Record<Entity, { clearBatch: string; check: string; count
 export const duckdb = {
   session: duckdbSession,
   setup: duckdbSetup,
+  curatedSumType: duckdbCuratedSumType,
+  widenCuratedSum: duckdbWidenCuratedSum,
   load: { orders: duckdbLoadOrders, customers: duckdbLoadCustomers } satisfies Record<Entity, string>,
   firstReject: duckdbFirstReject,
   quarantineRejects: duckdbQuarantineRejects,

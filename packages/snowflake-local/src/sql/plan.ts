@@ -233,6 +233,8 @@ function planCreate(c: Cursor, options: TranslateOptions): { plan: Plan; transla
   if (c.accept('LOCAL') || c.accept('GLOBAL')) temporary = true;
   if (c.accept('TEMPORARY') || c.accept('TEMP') || c.accept('VOLATILE')) temporary = true;
   c.accept('TRANSIENT'); // no Fail-safe locally: the same as a permanent table
+  // Access control is not modelled: a role or user is recorded and succeeds, like GRANT.
+  if (c.accept('ROLE') || c.accept('USER')) return { plan: { kind: 'grant', text: c.tokens.map((t) => t.text).join(' ') } };
   if (c.accept('DATABASE')) {
     const ifNotExists = c.accept('IF', 'NOT', 'EXISTS');
     const name = parseObjectName(c, 1).parts[0]!;
@@ -438,6 +440,7 @@ function planDrop(c: Cursor): Plan {
 
 function planAlter(c: Cursor, options: TranslateOptions): { plan: Plan; translator?: Translator } {
   c.expect('ALTER');
+  if (c.accept('USER')) return { plan: { kind: 'grant', text: c.tokens.map((t) => t.text).join(' ') } };
   if (c.accept('SESSION')) {
     if (c.accept('SET')) return { plan: { kind: 'alter-session', set: parseOptions(c), unset: [] } };
     if (c.accept('UNSET')) {
@@ -468,6 +471,16 @@ function planAlter(c: Cursor, options: TranslateOptions): { plan: Plan; translat
       const check = type.maxLength !== undefined ? ` CHECK (length(${id}) <= ${type.maxLength})` : '';
       if (check) throw unsupported('ALTER TABLE ADD COLUMN with a length limit');
       const sql = `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${duckName(table)} ADD COLUMN ${ifNotExists ? 'IF NOT EXISTS ' : ''}${id} ${type.duck}`;
+      return { plan: { kind: 'ddl', sql, message: 'Statement executed successfully.' } };
+    }
+    // Snowflake may widen a NUMBER column's precision in place (same scale); DuckDB rewrites the column.
+    if (c.accept('ALTER') || c.accept('MODIFY')) {
+      c.accept('COLUMN');
+      const name = parseObjectName(c, 1).parts[0]!;
+      if (!c.accept('SET', 'DATA', 'TYPE')) c.expect('TYPE');
+      const type = parseType(c);
+      expectEnd(c);
+      const sql = `ALTER TABLE ${ifExists ? 'IF EXISTS ' : ''}${duckName(table)} ALTER COLUMN ${sqlIdent(name)} SET DATA TYPE ${type.duck}`;
       return { plan: { kind: 'ddl', sql, message: 'Statement executed successfully.' } };
     }
     throw unsupported(`ALTER TABLE ${displayName({ parts: [table.name] })} ${c.peek()?.value ?? ''}`.trim());

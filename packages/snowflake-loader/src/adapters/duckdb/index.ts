@@ -63,7 +63,12 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
   ) {}
 
   async setup(): Promise<void> {
-    await this.transaction((session) => runAll(session, renderStatements(duckSql.setup)));
+    await this.transaction(async (session) => {
+      await runAll(session, renderStatements(duckSql.setup));
+      // Curated sums were DECIMAL(12,2) before: widen an older table once (the ALTER rewrites the column).
+      const { rows } = await session.run(renderStatement(duckSql.curatedSumType));
+      if (rows[0] && rows[0].DATA_TYPE !== 'DECIMAL(38,2)') await runAll(session, renderStatements(duckSql.widenCuratedSum));
+    });
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
