@@ -197,6 +197,11 @@ export async function produceDemoPart(input: {
   return produced;
 }
 
+/** A word a POSIX shell reads back unchanged: quoted only when it has to be. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The demo summary for humans: one line per batch, the story of the second batch, where the data lives. */
 export function renderDemo(result: DemoResult): string {
   const n = (v: number | undefined) => (v === undefined ? '-' : v.toLocaleString('en-US'));
@@ -239,6 +244,7 @@ export function renderDemo(result: DemoResult): string {
     ...(result.warehouse.startsWith('duckdb://')
       ? [
           `Look around: npx batchline status --store ${result.store} --warehouse ${result.warehouse}`,
+          `Status page (grid, charts, Gantt chart; one HTML file): npx batchline status --html ${shellWord(path.join(result.paths.dir, 'status.html'))} --store ${shellWord(result.store)} --warehouse ${shellWord(result.warehouse)}`,
           'Running the demo again is safe: both batches are found done and nothing is sent twice.',
         ]
       : []),

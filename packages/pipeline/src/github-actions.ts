@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { RunReport } from './report.js';
 import { summaryRows } from './report.js';
+import { mermaidGantt } from './status-page/mermaid.js';
 
 /** True inside a GitHub Actions job (the runner sets GITHUB_ACTIONS=true). */
 export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -26,11 +27,13 @@ export async function publishToGitHubActions(report: RunReport): Promise<void> {
   const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const header = (cells: string[]) => cells.map((data) => ({ data: esc(data), header: true }));
   const body = (table: string[][]) => table.slice(1).map((r) => r.map(esc));
+  const gantt = mermaidGantt(report);
   const verdict = report.status === 'succeeded' ? (report.empty ? 'succeeded (empty batch)' : 'succeeded') : 'failed';
   await core.summary
     .addHeading(`batchline batch ${report.batchId}: ${verdict}`, 2)
     .addHeading('Tasks', 3)
     .addTable([header(rows.tasks[0]!), ...body(rows.tasks)])
+    .addRaw(gantt ? `\n\n\`\`\`mermaid\n${gantt}\n\`\`\`\n\n` : '', true)
     .addHeading('Files and rows per entity', 3)
     .addTable([header(rows.entities[0]!), ...body(rows.entities)])
     .addHeading('Curated', 3)

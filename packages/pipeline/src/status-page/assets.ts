@@ -1,0 +1,127 @@
+/**
+ * The page's stylesheet and script, inline in the one HTML file (no network, no server). Colours: text on
+ * every state colour is at least 4.5:1 (WCAG AA); each state also has its own glyph, so colour is never the
+ * only cue. Task colours in the run-time chart are the Okabe-Ito palette (distinct for colour-blind readers).
+ */
+export const PAGE_CSS = `
+:root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#fff;--panel:#f6f8fa;--accent:#0550ae;
+--ok-bg:#dafbe1;--ok-fg:#116329;--fail-bg:#ffebe9;--fail-fg:#a40e26;--run-bg:#ddf4ff;--run-fg:#0550ae;
+--skip-bg:#eaeef2;--skip-fg:#424a53;--wait-bg:#fff;--wait-fg:#57606a;
+--t1:#E69F00;--t2:#56B4E9;--t3:#009E73;--t4:#C9B200;--t5:#0072B2;--t6:#D55E00;--t7:#CC79A7}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI","DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
+header.top{padding:16px 24px;border-bottom:1px solid var(--line);background:var(--panel)}
+header.top h1{margin:0 0 4px;font-size:20px}
+.meta{color:var(--muted);font-size:12px;word-break:break-all}
+main{padding:8px 24px 32px;max-width:1400px}
+h2{font-size:16px;margin:24px 0 8px}
+h3{font-size:14px;margin:0 0 4px}
+.tiles{display:flex;flex-wrap:wrap;gap:12px;margin-top:12px}
+.tile{border:1px solid var(--line);border-radius:6px;padding:8px 12px;background:var(--bg);min-width:150px}
+.tile b{display:block;font-size:20px;font-variant-numeric:tabular-nums}
+.tile.alert{border-color:var(--fail-fg);background:var(--fail-bg);color:var(--fail-fg)}
+.tile.good{border-color:var(--ok-fg);background:var(--ok-bg);color:var(--ok-fg)}
+code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;white-space:nowrap}
+thead th{background:var(--panel);font-weight:600;font-size:12px;position:sticky;top:0;z-index:2}
+tbody th{font-weight:normal;background:var(--bg);position:sticky;left:0;z-index:1}
+tbody th a{font-family:"DejaVu Sans Mono",ui-monospace,monospace;color:var(--accent)}
+td.num{text-align:right}
+tr.selected th,tr.selected td.overall{box-shadow:inset 4px 0 0 var(--accent)}
+td.cell{position:relative;min-width:74px;font-size:12px;cursor:default}
+td.cell .g{display:inline-block;width:1.2em;font-weight:700;text-align:center}
+td.cell:focus{outline:3px solid var(--accent);outline-offset:-3px}
+td.cell:hover::after,td.cell:focus::after{content:attr(aria-label);position:absolute;left:0;top:100%;z-index:5;white-space:pre-line;
+ width:max-content;max-width:32em;padding:6px 8px;border-radius:4px;background:#1b1f24;color:#fff;font-size:12px;box-shadow:0 2px 8px rgba(0,0,0,.25)}
+td.cell:nth-last-child(-n+3):hover::after,td.cell:nth-last-child(-n+3):focus::after{left:auto;right:0}
+.s-succeeded{background:var(--ok-bg);color:var(--ok-fg)}
+.s-failed{background:var(--fail-bg);color:var(--fail-fg)}
+.s-running{background:var(--run-bg);color:var(--run-fg)}
+.s-skipped{background:var(--skip-bg);color:var(--skip-fg)}
+.s-waiting{background:var(--wait-bg);color:var(--wait-fg);border-style:dashed}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin:6px 0;font-size:12px;color:var(--muted);padding:0;list-style:none}
+.legend li{display:flex;align-items:center;gap:4px}
+.legend .sw{display:inline-block;min-width:1.6em;padding:0 3px;text-align:center;border:1px solid var(--line);border-radius:3px;font-weight:700}
+.legend .dot{display:inline-block;width:12px;height:12px;border-radius:2px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:16px}
+figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px 12px;background:var(--bg);break-inside:avoid}
+figcaption{font-weight:600;font-size:13px}
+svg{display:block;width:100%;height:auto;font:11px system-ui,"DejaVu Sans",sans-serif}
+svg.gantt-chart{max-width:900px;font-size:12px}
+table.figures thead th{white-space:normal;max-width:7.5em;vertical-align:bottom}
+svg .gridline{stroke:#d8dee4;stroke-width:1}
+svg .axis{fill:var(--muted)}
+svg .value,svg .bar-label{fill:var(--fg);font-weight:600}
+svg .task-label{fill:var(--fg)}
+svg .hit{fill:transparent}
+svg .bar:hover rect:not(.hit){opacity:.8}
+.f-t1{fill:var(--t1)}.f-t2{fill:var(--t2)}.f-t3{fill:var(--t3)}.f-t4{fill:var(--t4)}.f-t5{fill:var(--t5)}.f-t6{fill:var(--t6)}.f-t7{fill:var(--t7)}
+.dot.f-t1{background:var(--t1)}.dot.f-t2{background:var(--t2)}.dot.f-t3{background:var(--t3)}.dot.f-t4{background:var(--t4)}
+.dot.f-t5{background:var(--t5)}.dot.f-t6{background:var(--t6)}.dot.f-t7{background:var(--t7)}
+.f-orders{fill:#0072B2}.f-customers{fill:#E69F00}.dot.f-orders{background:#0072B2}.dot.f-customers{background:#E69F00}
+.f-orphans{fill:#a40e26}.dot.f-orphans{background:#a40e26}
+.gbar rect{stroke-width:1.5}
+.gbar.s-succeeded rect{fill:#2da44e;stroke:#116329}
+.gbar.s-failed rect{fill:#cf222e;stroke:#a40e26}
+.gbar.s-running rect{fill:#218bff;stroke:#0550ae}
+.gbar.s-skipped rect{fill:#afb8c1;stroke:#57606a}
+.gbar.retry rect{fill:url(#hatch);stroke:#a40e26;stroke-dasharray:3 2}
+.gbar .open-end{fill:#0550ae}
+.gantt{display:none}
+.gantt:target,.gantts:not(:has(.gantt:target)) .gantt:first-child{display:block}
+.gantt dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0 0;font-size:12px}
+.gantt dt{color:var(--muted)}
+.gantt dd{margin:0;white-space:pre-wrap;word-break:break-word}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.hint{color:var(--muted);font-size:12px;margin:4px 0}
+@media (max-width:720px){
+ header.top,main{padding-left:12px;padding-right:12px}
+ .charts{grid-template-columns:1fr}
+ .tile{min-width:0;flex:1 1 40%}
+ td.cell{min-width:56px}
+ td.cell .d{display:none}
+}
+@media print{
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ body{font-size:10pt}
+ header.top{background:none}
+ main{max-width:none;padding:0 8px}
+ .scroll{overflow:visible}
+ thead th,tbody th{position:static}
+ td.cell::after{display:none!important}
+ .hint{display:none}
+ a{color:inherit;text-decoration:none}
+ section,figure,table{break-inside:avoid}
+ .charts{grid-template-columns:1fr 1fr}
+}
+`;
+
+/**
+ * Keyboard navigation of the grid (arrow keys, Home/End, PageUp/PageDown move a roving focus; Enter or Space
+ * on a cell selects its batch for the Gantt chart) and the selected row's highlight. The page works without it.
+ */
+export const PAGE_SCRIPT = `
+(function(){
+var grid=document.getElementById('grid');if(!grid)return;
+var rows=[].slice.call(grid.querySelectorAll('tbody tr'));
+var cells=rows.map(function(r){return [].slice.call(r.querySelectorAll('th a,td.cell'));});
+function focusAt(i,j){i=Math.max(0,Math.min(rows.length-1,i));var row=cells[i];if(!row||!row.length)return;j=Math.max(0,Math.min(row.length-1,j));
+ grid.querySelectorAll('[tabindex="0"]').forEach(function(e){e.setAttribute('tabindex','-1');});row[j].setAttribute('tabindex','0');row[j].focus();}
+grid.addEventListener('keydown',function(ev){
+ var t=ev.target,i=-1,j=-1;for(var a=0;a<cells.length&&i<0;a++){var b=cells[a].indexOf(t);if(b>=0){i=a;j=b;}}
+ if(i<0)return;var k=ev.key,page=10;
+ if(k==='ArrowRight')focusAt(i,j+1);else if(k==='ArrowLeft')focusAt(i,j-1);
+ else if(k==='ArrowDown')focusAt(i+1,j);else if(k==='ArrowUp')focusAt(i-1,j);
+ else if(k==='Home')focusAt(ev.ctrlKey?0:i,0);else if(k==='End')focusAt(ev.ctrlKey?rows.length-1:i,cells[i].length-1);
+ else if(k==='PageDown')focusAt(i+page,j);else if(k==='PageUp')focusAt(i-page,j);
+ else if((k==='Enter'||k===' ')&&t.tagName==='TD'){location.hash='run-'+rows[i].getAttribute('data-batch');}
+ else return;ev.preventDefault();});
+grid.addEventListener('click',function(ev){var c=ev.target.closest&&ev.target.closest('td.cell');if(c){var r=c.parentNode;focusAt(rows.indexOf(r),cells[rows.indexOf(r)].indexOf(c));}});
+function mark(){var id=(location.hash||'').replace(/^#run-/,'');var sel=null;
+ rows.forEach(function(r){var on=r.getAttribute('data-batch')===id;r.classList.toggle('selected',on);if(on)sel=r;});
+ if(!sel&&rows[0])rows[0].classList.add('selected');}
+window.addEventListener('hashchange',mark);mark();
+})();
+`;

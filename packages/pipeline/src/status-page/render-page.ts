@@ -1,0 +1,286 @@
+import { createHash } from 'node:crypto';
+import { ENTITIES, TASK_NAMES } from '../config.js';
+import { formatDuration } from '../report.js';
+import { PAGE_CSS, PAGE_SCRIPT } from './assets.js';
+import type { CellState, PageBatch, PageTask, StatusPageData } from './page-data.js';
+import { type GanttBar, barChart, esc, ganttChart } from './svg.js';
+
+/** Each state's glyph: the shape carries the state as well as the colour. */
+export const STATE_GLYPH: Readonly<Record<CellState, string>> = {
+  succeeded: '✓',
+  failed: '✕',
+  running: '▶',
+  skipped: '↷',
+  waiting: '○',
+};
+
+const STATE_WORD: Readonly<Record<CellState, string>> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  running: 'running (or interrupted)',
+  skipped: 'skipped',
+  waiting: 'waiting: not started',
+};
+
+const TASK_CLASS = TASK_NAMES.map((_, i) => `f-t${i + 1}`);
+
+const n = (v: number | undefined) => (v === undefined ? '–' : v.toLocaleString('en-US'));
+const time = (isoText: string | undefined) => (isoText ? `${isoText.slice(0, 10)} ${isoText.slice(11, 19)} UTC` : '–');
+
+function bytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = b / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+/** Attribute text with line breaks kept (the tooltip shows them). */
+const attrLines = (lines: readonly string[]) => lines.map(esc).join('&#10;');
+
+/** Milliseconds a task spent, earlier attempts included. */
+function taskTime(t: PageTask): number | undefined {
+  if (t.durationMs === undefined && t.retries.length === 0) return undefined;
+  let total = t.durationMs ?? 0;
+  for (const a of t.retries) if (a.finishedAt) total += Math.max(0, Date.parse(a.finishedAt) - Date.parse(a.startedAt));
+  return total;
+}
+
+function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function cellTip(t: PageTask): string[] {
+  const lines = [`${t.task}: ${STATE_WORD[t.state]}`];
+  if (t.attempt > 0) lines.push(`attempt ${t.attempt}${t.retries.length > 0 ? ` (${t.retries.length} earlier in this run)` : ''}`);
+  if (t.durationMs !== undefined) lines.push(`time ${formatDuration(t.durationMs)}`);
+  if (t.startedAt) lines.push(`started ${time(t.startedAt)}`);
+  if (t.finishedAt) lines.push(`ended ${time(t.finishedAt)}`);
+  if (t.error) lines.push(`error: ${oneLine(t.error)}`);
+  else {
+    const lastRetryError = [...t.retries].reverse().find((a) => a.error)?.error;
+    if (lastRetryError) lines.push(`earlier error: ${oneLine(lastRetryError)}`);
+  }
+  return lines;
+}
+
+function gridRow(b: PageBatch, first: boolean): string {
+  const cells = b.tasks
+    .map((t) => {
+      const d = t.durationMs !== undefined ? formatDuration(t.durationMs) : t.state === 'waiting' ? '' : '–';
+      return (
+        `<td class="cell s-${t.state}" data-task="${esc(t.task)}" data-state="${t.state}" tabindex="-1" aria-label="${attrLines(cellTip(t))}">` +
+        `<span class="g" aria-hidden="true">${STATE_GLYPH[t.state]}</span><span class="d">${esc(d)}</span>` +
+        `${t.retries.length > 0 ? `<span class="retries" aria-hidden="true"> ×${t.attempt}</span>` : ''}</td>`
+      );
+    })
+    .join('');
+  const total = b.tasks.reduce((sum, t) => sum + (taskTime(t) ?? 0), 0);
+  return (
+    `<tr data-batch="${esc(b.batchId)}"><th scope="row"><a href="#run-${esc(b.batchId)}" tabindex="${first ? 0 : -1}">${esc(b.batchId)}</a></th>` +
+    `<td class="overall">${esc(b.state)}</td>${cells}<td class="num">${total > 0 ? esc(formatDuration(total)) : '–'}</td></tr>`
+  );
+}
+
+function figuresRow(b: PageBatch): string {
+  const rejected = ENTITIES.reduce<number | undefined>((sum, e) => {
+    const v = b.entities[e].rejected;
+    return v === undefined ? sum : (sum ?? 0) + v;
+  }, undefined);
+  const c = b.curated;
+  const cells = [
+    ...ENTITIES.flatMap((e) => [b.entities[e].files, b.entities[e].rows]),
+    rejected,
+    c.rows,
+    c.duplicates,
+    c.orphans,
+    c.late,
+    c.pendingOrphans,
+  ];
+  return `<tr><th scope="row"><a href="#run-${esc(b.batchId)}">${esc(b.batchId)}</a></th>${cells.map((v) => `<td class="num">${n(v)}</td>`).join('')}</tr>`;
+}
+
+function ganttSection(b: PageBatch, now: number): string {
+  const bars: GanttBar[] = [];
+  for (const t of b.tasks) {
+    for (const a of t.retries) {
+      const start = Date.parse(a.startedAt);
+      const end = a.finishedAt ? Date.parse(a.finishedAt) : undefined;
+      bars.push({
+        task: t.task,
+        state: a.state,
+        attempt: a.attempt,
+        start,
+        ...(end !== undefined ? { end } : {}),
+        retry: true,
+        tip: `${t.task} attempt ${a.attempt}: ${a.state === 'running' ? 'interrupted' : a.state}${end !== undefined ? ` after ${formatDuration(end - start)}` : ''}${a.error ? `: ${oneLine(a.error)}` : ''}`,
+      });
+    }
+    if (t.startedAt) {
+      const start = Date.parse(t.startedAt);
+      const end = t.finishedAt ? Date.parse(t.finishedAt) : undefined;
+      bars.push({
+        task: t.task,
+        state: t.state,
+        attempt: t.attempt,
+        start,
+        ...(end !== undefined ? { end } : {}),
+        retry: false,
+        tip: cellTip(t).join(' · '),
+      });
+    }
+  }
+  const id = `run-${b.batchId}`;
+  const head = `<h3>Batch <code>${esc(b.batchId)}</code>: ${esc(b.state)}</h3>`;
+  if (bars.length === 0) return `<section class="gantt" id="${esc(id)}">${head}<p>No task of this batch has started yet.</p></section>`;
+  const first = Math.min(...bars.map((x) => x.start));
+  const svg = ganttChart({
+    id: `gantt-${b.batchId}`,
+    title: `Gantt chart of batch ${b.batchId}: each task from start to end, earlier attempts hatched`,
+    tasks: TASK_NAMES,
+    bars,
+    now,
+    label: (bar) => (bar.end === undefined ? 'running' : `${formatDuration(bar.end - bar.start)}${bar.attempt > 1 ? ` · attempt ${bar.attempt}` : ''}`),
+  });
+  const errors = b.tasks.filter((t) => t.error).map((t) => `<dt>${esc(t.task)}</dt><dd>${esc(t.error!)}</dd>`);
+  return (
+    `<section class="gantt" id="${esc(id)}">${head}<p class="hint">From ${esc(time(new Date(first).toISOString()))}. ` +
+    `Hatched bars are earlier attempts that failed or were interrupted; hover a bar for its times.</p>${svg}` +
+    (errors.length > 0 ? `<dl>${errors.join('')}</dl>` : '') +
+    '</section>'
+  );
+}
+
+function legendStates(): string {
+  return `<ul class="legend" aria-label="task states">${(Object.keys(STATE_GLYPH) as CellState[])
+    .map((s) => `<li><span class="sw s-${s}" aria-hidden="true">${STATE_GLYPH[s]}</span>${esc(s)}</li>`)
+    .join('')}</ul>`;
+}
+
+function legendSeries(items: readonly { name: string; className: string }[]): string {
+  return `<ul class="legend">${items.map((i) => `<li><span class="dot ${i.className}" aria-hidden="true"></span>${esc(i.name)}</li>`).join('')}</ul>`;
+}
+
+function charts(data: StatusPageData): string {
+  const oldestFirst = [...data.batches].reverse();
+  const labels = oldestFirst.map((b) => b.batchId);
+  const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : formatDuration(Math.round(ms)));
+  const taskSeries = TASK_NAMES.map((task, i) => ({
+    name: task,
+    className: TASK_CLASS[i]!,
+    values: oldestFirst.map((b) => taskTime(b.tasks[i]!)),
+  }));
+  const rowSeries = ENTITIES.map((e) => ({ name: e, className: `f-${e}`, values: oldestFirst.map((b) => b.entities[e].rows) }));
+  const runTime = barChart({ id: 'chart-run-time', title: 'Run time per batch, stacked by task', labels, series: taskSeries, format: seconds, unit: 'run time' });
+  const rows = barChart({
+    id: 'chart-rows',
+    title: 'Rows loaded per batch, by entity',
+    labels,
+    series: rowSeries,
+    format: (v) => Math.round(v).toLocaleString('en-US'),
+    unit: 'rows loaded',
+  });
+  const orphans = barChart({
+    id: 'chart-orphans',
+    title: 'Orphan orders still waiting for their customer after each batch',
+    labels,
+    series: [{ name: 'orphans waiting', className: 'f-orphans', values: oldestFirst.map((b) => b.curated.pendingOrphans) }],
+    format: (v) => Math.round(v).toLocaleString('en-US'),
+    unit: 'orphans waiting',
+  });
+  return (
+    '<div class="charts">' +
+    `<figure><figcaption>Run time, stacked by task</figcaption>${legendSeries(taskSeries)}${runTime}</figure>` +
+    `<figure><figcaption>Rows loaded</figcaption>${legendSeries(rowSeries)}${rows}</figure>` +
+    `<figure><figcaption>Orphans waiting</figcaption><p class="hint">Fulfilled orders whose customer has not arrived yet, after each batch.</p>${orphans}</figure>` +
+    '</div>'
+  );
+}
+
+function nowSection(data: StatusPageData): string {
+  const tiles: string[] = [];
+  for (const [entity, l] of Object.entries(data.landing)) {
+    tiles.push(`<div class="tile" data-landing="${esc(entity)}">${esc(entity)} waiting in landing<b>${n(l.files)} file${l.files === 1 ? '' : 's'}</b>${esc(bytes(l.bytes))}</div>`);
+  }
+  if (data.holdingBack) {
+    const h = data.holdingBack;
+    tiles.push(
+      `<div class="tile alert" id="holding-back">Sequence held back by<b><a href="#run-${esc(h.batchId)}"><code>${esc(h.batchId)}</code></a></b>` +
+        `${h.reason ? `${esc(h.reason)}<br>` : ''}run <code>batchline run --batch ${esc(h.batchId)}</code></div>`,
+    );
+  } else {
+    tiles.push('<div class="tile good" id="holding-back">Sequence<b>nothing held back</b>every claimed batch can go on</div>');
+  }
+  const latest = data.batches[0];
+  if (latest) {
+    const failed = data.batches.filter((b) => b.tasks.some((t) => t.state === 'failed')).length;
+    tiles.push(`<div class="tile">Newest batch<b><code>${esc(latest.batchId)}</code></b>${esc(latest.state)}</div>`);
+    tiles.push(`<div class="tile${failed > 0 ? ' alert' : ''}">Shown batches with a failed task<b>${n(failed)} of ${n(data.batches.length)}</b></div>`);
+  }
+  return `<div class="tiles">${tiles.join('')}</div>`;
+}
+
+function sha256(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/**
+ * The status page: one self-contained HTML file (inline CSS, inline script, SVG drawn here), which a
+ * Content-Security-Policy keeps from loading anything at all, so it is safe to open from an artifact.
+ */
+export function renderStatusPage(data: StatusPageData): string {
+  const now = Date.parse(data.generatedAt);
+  const taskHeads = TASK_NAMES.map((t) => `<th scope="col">${esc(t)}</th>`).join('');
+  const figureHeads = [
+    ...ENTITIES.flatMap((e) => [`${e} files`, `${e} rows`]),
+    'rows rejected',
+    'curated rows',
+    'duplicate lines skipped',
+    'new orphans',
+    'late orders counted',
+    'orphans still waiting',
+  ]
+    .map((h) => `<th scope="col">${esc(h)}</th>`)
+    .join('');
+  const empty = data.batches.length === 0;
+  const csp = `default-src 'none'; style-src ${sha256(PAGE_CSS)}; script-src ${sha256(PAGE_SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light">',
+    `<title>batchline status · ${esc(data.batches[0]?.batchId ?? 'no batches')}</title>`,
+    `<style>${PAGE_CSS}</style>`,
+    '</head><body>',
+    // The hatch pattern for earlier attempts, shared by every Gantt chart.
+    '<svg width="0" height="0" aria-hidden="true" focusable="false" class="defs"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffebe9"/><rect width="2.5" height="6" fill="#cf222e"/></pattern></defs></svg>',
+    `<header class="top"><h1>batchline status</h1><div class="meta">generated ${esc(time(data.generatedAt))} · store <code>${esc(data.store)}</code> · warehouse <code>${esc(data.warehouse)}</code></div>`,
+    `${nowSection(data)}</header>`,
+    '<main>',
+    `<section aria-labelledby="h-grid"><h2 id="h-grid">Batches × tasks</h2>`,
+    empty
+      ? '<p>No batches yet: run <code>batchline run</code>.</p>'
+      : `${legendStates()}<p class="hint">Newest first. Arrow keys move between cells; hover or focus a cell for its time, attempts and error; Enter (or a batch id) shows that batch's Gantt chart below.</p>` +
+        `<div class="scroll"><table class="grid" id="grid"><thead><tr><th scope="col">batch</th><th scope="col">state</th>${taskHeads}<th scope="col">task time</th></tr></thead><tbody>` +
+        data.batches.map((b, i) => gridRow(b, i === 0)).join('') +
+        '</tbody></table></div>',
+    '</section>',
+    `<section aria-labelledby="h-run"><h2 id="h-run">Gantt chart of the selected batch</h2><div class="gantts">${data.batches.map((b) => ganttSection(b, now)).join('')}</div></section>`,
+    `<section aria-labelledby="h-charts"><h2 id="h-charts">Over batches</h2>${charts(data)}</section>`,
+    `<section aria-labelledby="h-figures"><h2 id="h-figures">Per batch</h2>`,
+    empty
+      ? '<p>No batches yet.</p>'
+      : `<div class="scroll"><table class="figures" id="figures"><thead><tr><th scope="col">batch</th>${figureHeads}</tr></thead><tbody>${data.batches.map(figuresRow).join('')}</tbody></table></div>`,
+    '</section>',
+    '</main>',
+    `<script>${PAGE_SCRIPT}</script>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

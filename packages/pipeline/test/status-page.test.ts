@@ -1,0 +1,168 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toBatchId } from '@batchline/batch-id';
+import type { TaskAudit } from '@batchline/snowflake-loader';
+import { TASK_NAMES, type TaskName } from '../src/config.js';
+import { publishToGitHubActions } from '../src/github-actions.js';
+import { buildReport } from '../src/report.js';
+import { mermaidGantt, pageBatch, renderStatusPage, type StatusPageData } from '../src/status-page/index.js';
+import type { TaskOutcome } from '../src/task-graph.js';
+
+const b1 = toBatchId('20261126T0300');
+const b2 = toBatchId('20261126T0315');
+const t0 = Date.UTC(2026, 10, 26, 3, 17);
+const at = (ms: number) => new Date(t0 + ms);
+
+function audit(task: TaskName, fields: Partial<TaskAudit> = {}): TaskAudit {
+  return { batchId: b2, task, state: 'succeeded', attempt: 1, startedAt: at(0), finishedAt: at(1000), ...fields };
+}
+
+function page(batches: StatusPageData['batches'], extra: Partial<StatusPageData> = {}): string {
+  return renderStatusPage({
+    generatedAt: at(60_000).toISOString(),
+    store: 'file:///data/bucket',
+    warehouse: 'duckdb:///data/w.duckdb',
+    landing: { orders: { files: 3, bytes: 4096 }, customers: { files: 0, bytes: 0 } },
+    batches,
+    ...extra,
+  });
+}
+
+/** The grid cells of one batch, from the HTML: [task, state]. */
+function cells(html: string, batchId: string): [string, string][] {
+  const row = new RegExp(`<tr data-batch="${batchId}">(.*?)</tr>`).exec(html)?.[1] ?? '';
+  return [...row.matchAll(/<td class="cell s-\w+" data-task="([^"]+)" data-state="(\w+)"/g)].map((m) => [m[1]!, m[2]!]);
+}
+
+describe('status page data', () => {
+  it('maps BATCH_AUDIT rows to the seven cells (missing = waiting) and to per-batch figures', () => {
+    const batch = pageBatch(b2, 'failed at transform', [
+      audit('claim:orders', { files: 2 }),
+      audit('claim:customers', { files: 1 }),
+      audit('load:orders', { files: 2, rows: 900, rejected: 3 }),
+      audit('load:customers', { files: 1, rows: 40, rejected: 0 }),
+      audit('transform', { state: 'failed', attempt: 2, error: 'boom', attempts: [{ attempt: 1, state: 'failed', startedAt: at(0), finishedAt: at(400), error: 'first' }] }),
+    ]);
+    expect(batch.tasks.map((t) => t.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'waiting', 'waiting']);
+    expect(batch.entities).toEqual({ orders: { files: 2, rows: 900, rejected: 3 }, customers: { files: 1, rows: 40, rejected: 0 } });
+    expect(batch.tasks[4]).toMatchObject({ attempt: 2, durationMs: 1000, error: 'boom', retries: [{ attempt: 1, error: 'first', finishedAt: at(400).toISOString() }] });
+  });
+});
+
+describe('status page HTML', () => {
+  const failedBatch = pageBatch(b2, 'failed at transform', [
+    ...(['claim:orders', 'claim:customers', 'load:orders', 'load:customers'] as const).map((t) => audit(t)),
+    audit('transform', {
+      state: 'failed',
+      attempt: 3,
+      startedAt: at(5000),
+      finishedAt: at(6000),
+      error: '<img src=x onerror=alert(1)> "quoted"',
+      attempts: [
+        { attempt: 1, state: 'failed', startedAt: at(1000), finishedAt: at(2000), error: 'first' },
+        { attempt: 2, state: 'running', startedAt: at(3000) },
+      ],
+    }),
+  ]);
+  const doneBatch = pageBatch(b1, 'done', TASK_NAMES.map((t) => audit(t, { batchId: b1, ...(t === 'transform' ? { pendingOrphans: 7, orphans: 7, late: 0, rows: 12 } : {}) })));
+
+  it('shows every task state with its own class and glyph, newest batch first', () => {
+    const html = page([failedBatch, doneBatch]);
+    expect(cells(html, b2)).toEqual(TASK_NAMES.map((t, i) => [t, i < 4 ? 'succeeded' : i === 4 ? 'failed' : 'waiting']));
+    expect(cells(html, b1)).toEqual(TASK_NAMES.map((t) => [t, 'succeeded']));
+    expect(html.indexOf(`data-batch="${b2}"`)).toBeLessThan(html.indexOf(`data-batch="${b1}"`));
+    expect(html).toContain('<span class="g" aria-hidden="true">✕</span>');
+    expect(html).toContain('<span class="g" aria-hidden="true">○</span>');
+  });
+
+  it('escapes error texts, and allows no script or style but its own (CSP hashes)', () => {
+    const html = page([failedBatch]);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;');
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+  });
+
+  it('draws retries as hatched bars before the last attempt, open-ended when interrupted', () => {
+    const html = page([failedBatch]);
+    const gantt = new RegExp(`<section class="gantt" id="run-${b2}">(.*?)</section>`).exec(html)?.[1] ?? '';
+    const bars = [...gantt.matchAll(/<g class="gbar([^"]*)" data-task="([^"]+)" data-attempt="(\d+)"/g)].map((m) => [m[2], m[3], m[1]!.includes('retry')]);
+    expect(bars.filter(([task]) => task === 'transform')).toEqual([
+      ['transform', '1', true],
+      ['transform', '2', true],
+      ['transform', '3', false],
+    ]);
+    expect(bars.filter(([, , retry]) => !retry)).toHaveLength(5); // the two archives never started
+    expect(gantt).toContain('transform attempt 2: interrupted');
+    expect(gantt).toContain('class="open-end"');
+  });
+
+  it('names the batch that holds the sequence back and what to run, and the files waiting in landing', () => {
+    const html = page([failedBatch, doneBatch], { holdingBack: { batchId: b2, reason: 'transform failed' } });
+    expect(html).toMatch(/id="holding-back">Sequence held back by.*20261126T0315.*transform failed.*batchline run --batch 20261126T0315/);
+    expect(html).toMatch(/data-landing="orders">orders waiting in landing<b>3 files<\/b>4\.0 KiB/);
+    expect(page([doneBatch])).toContain('nothing held back');
+  });
+
+  it('has a page for no batches at all', () => {
+    const html = page([]);
+    expect(html).toContain('No batches yet');
+    expect(html).not.toContain('id="grid"');
+  });
+});
+
+describe('the job summary Gantt chart', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  function outcomes(): TaskOutcome<TaskName>[] {
+    return TASK_NAMES.map((name, i) => ({
+      name,
+      state: name === 'archive:customers' ? ('skipped' as const) : name === 'archive:orders' ? ('failed' as const) : ('succeeded' as const),
+      attempt: name === 'archive:orders' ? 2 : 1,
+      ...(name === 'archive:customers' ? {} : { startedAt: at(i * 1000), finishedAt: at(i * 1000 + 250), durationMs: 250 }),
+      ...(name === 'archive:orders' ? { error: new Error('gone') } : {}),
+    }));
+  }
+
+  it('is a Mermaid gantt block with one bar per task that ran, failed ones marked crit', async () => {
+    const report = buildReport({ batchId: b2, startedAt: at(0), finishedAt: at(9000), outcomes: outcomes(), store: 's', warehouse: 'w', forced: false });
+    const gantt = mermaidGantt(report)!;
+    const bars = gantt.split('\n').filter((l) => /:(done|crit), t\d+/.test(l));
+    expect(bars).toHaveLength(6);
+    expect(bars[0]).toBe(`  claim orders (succeeded) :done, t1, ${t0}, ${t0 + 250}`);
+    expect(bars[5]).toBe(`  archive orders (failed, attempt 2) :crit, t6, ${t0 + 5000}, ${t0 + 5250}`);
+    expect(gantt).toMatch(/^gantt\n {2}title batch 20261126T0315\n {2}dateFormat x/);
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'batchline-gantt-'));
+    try {
+      const summary = path.join(dir, 'summary.md');
+      await writeFile(summary, '');
+      process.env['GITHUB_STEP_SUMMARY'] = summary;
+      process.env['GITHUB_OUTPUT'] = path.join(dir, 'out');
+      await writeFile(process.env['GITHUB_OUTPUT'], '');
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        await publishToGitHubActions(report);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(await readFile(summary, 'utf8')).toContain(`\n\`\`\`mermaid\n${gantt}\n\`\`\`\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is left out when no task ran in this run', () => {
+    const skipped = TASK_NAMES.map((name) => ({ name, state: 'skipped' as const, attempt: 1 }));
+    const report = buildReport({ batchId: b2, startedAt: at(0), finishedAt: at(10), outcomes: skipped, store: 's', warehouse: 'w', forced: false });
+    expect(mermaidGantt(report)).toBeUndefined();
+  });
+});
