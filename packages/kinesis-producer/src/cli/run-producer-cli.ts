@@ -70,6 +70,7 @@ interface CliOptions {
   ignoreUnsupported?: boolean;
   verbose?: boolean;
   retryBudget?: number;
+  retryMaxDelay?: number;
   rotationGrace?: number;
   shutdownTimeout?: number;
 }
@@ -107,6 +108,7 @@ function program(): Command {
       'give up (exit 1) when deliveries keep failing this long with nothing acknowledged; 0 = never (default: never when following, 300000 with --drain)',
       int('--retry-budget', 0, 86_400_000),
     )
+    .option('--retry-max-delay <ms>', 'longest backoff between resends (full jitter from 100 ms; default 10000)', int('--retry-max-delay', 1, 600_000))
     .option('--rotation-grace <ms>', 'how long a renamed or deleted file is still read for late appends (default 2000)', int('--rotation-grace', 0, 3_600_000))
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long in-flight calls are waited for before they are abandoned (default 30000)', int('--shutdown-timeout', 0, 3_600_000))
     .option('--metrics-interval <ms>', 'print counters to stderr this often; 0 = never (default 10000)', int('--metrics-interval', 0, 3_600_000))
@@ -234,7 +236,7 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
 function describeEvent(e: ProducerEvent): string {
   const where = e.path ? ` ${e.path}` : '';
   const at = e.offset !== undefined ? ` at byte ${e.offset}` : '';
-  const detail = e.code ? ` ${e.code}: ${e.message ?? ''}` : e.message ? ` ${e.message}` : '';
+  const detail = e.code && e.type !== 'delivery-failing' ? ` ${e.code}: ${e.message ?? ''}` : e.message ? ` ${e.message}` : '';
   const records = e.records !== undefined && e.type !== 'delivery-failing' ? ` ${e.records} records` : '';
   return `[${e.stream || 'producer'}] ${e.type}${where}${at}${records}${detail}`;
 }
@@ -289,7 +291,7 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
       deadLetterFile: p.deadLetterFile,
       maxInFlightCalls: opts.maxInFlight ?? p.typed?.maxInFlightCalls,
       retryBaseDelayMillis: p.typed?.retryBaseDelayMillis,
-      retryMaxDelayMillis: p.typed?.retryMaxDelayMillis,
+      retryMaxDelayMillis: opts.retryMaxDelay ?? p.typed?.retryMaxDelayMillis,
       retryBudgetMillis: opts.retryBudget ?? p.typed?.retryBudgetMillis,
       shutdownTimeoutMillis: opts.shutdownTimeout ?? p.typed?.shutdownTimeoutMillis,
       rotationGraceMillis: opts.rotationGrace ?? p.typed?.rotationGraceMillis,

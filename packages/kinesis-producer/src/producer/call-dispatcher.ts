@@ -140,7 +140,7 @@ export class CallDispatcher {
       if (left <= 0) {
         this.fail(
           new ProducerError(
-            `Gave up delivering to ${JSON.stringify(stream)}: deliveries kept failing for ${Math.round(budget / 1000)} s ` +
+            `Gave up delivering to ${JSON.stringify(stream)}: deliveries kept failing for ${(budget / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s ` +
               `(the retry budget); last error ${firstFailure.code}: ${firstFailure.message}`,
             stream,
             'RetryBudgetExhausted',

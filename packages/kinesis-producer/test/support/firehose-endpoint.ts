@@ -39,6 +39,10 @@ export class FirehoseEndpoint {
   throttleNext = 0;
   /** Answer the next n calls with 500 InternalFailure. */
   fail500Next = 0;
+  /** Drop the connection of the next n calls without an answer (a connection reset). */
+  resetNext = 0;
+  /** Drop the connection of a call without an answer when this returns true. */
+  resetCall: ((call: number) => boolean) | undefined;
   /** Hold each call this long before answering (a slow service). */
   delayMillis = 0;
   /** Called with each call before it is answered (e.g. to kill the producer mid-call). */
@@ -115,6 +119,12 @@ export class FirehoseEndpoint {
     if (this.options.streams && !this.options.streams.includes(stream)) {
       record(400);
       return reply(res, 400, { __type: 'ResourceNotFoundException', message: `Firehose ${stream} under account 000000000000 not found.` });
+    }
+    if (this.resetNext > 0 || this.resetCall?.(call)) {
+      if (this.resetNext > 0) this.resetNext--;
+      record(0);
+      req.socket.destroy();
+      return;
     }
     if (this.throttleNext > 0) {
       this.throttleNext--;
