@@ -42,7 +42,7 @@ export class InvalidKeyError extends Error {
   readonly exitCode: 1 | 2 | 75 = 1;
   constructor(
     readonly key: unknown,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`Invalid object key ${shownKey(key)}: ${reason}; expected a relative '/'-separated key without '.', '..' or empty segments, backslashes or NUL`);
   }
@@ -55,13 +55,13 @@ export class CorruptObjectError extends Error {
   readonly exitCode: 1 | 2 | 75 = 2;
   constructor(
     readonly key: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`Object ${quote(key)} is not a valid batchline record: ${reason}`);
   }
 }
 
-/** archive() of a batch that has no finished claim. */
+/** archive() (or reading a batch's files) of a batch that has no finished claim. */
 export class BatchNotClaimedError extends Error {
   override readonly name = 'BatchNotClaimedError';
   readonly permanent: boolean = true;
@@ -70,14 +70,15 @@ export class BatchNotClaimedError extends Error {
     readonly entity: string,
     readonly batchId: string,
     reason: string,
+    action = 'be archived',
   ) {
-    super(`Batch ${entity}/${batchId} cannot be archived: ${reason}`);
+    super(`Batch ${entity}/${batchId} cannot ${action}: ${reason}`);
   }
 }
 
 /** A pinned file is in neither the source nor the target prefix, or not as pinned: never skipped silently. */
 export class BatchFileError extends Error {
-  override readonly name = 'BatchFileError';
+  override readonly name: string = 'BatchFileError';
   readonly permanent: boolean = true;
   readonly exitCode: 1 | 2 | 75 = 1;
   constructor(
@@ -161,5 +162,62 @@ export class LeaseLostError extends Error {
   readonly exitCode: 1 | 2 | 75 = 1;
   constructor(readonly key: string) {
     super(`Lease ${quote(key)} was lost (not renewed in time and taken over); stopping so two runs never work at once`);
+  }
+}
+
+/**
+ * An operation the batch's state does not allow (repin of an archived batch, release of one being
+ * archived, claim of one being released). The message says what to run instead.
+ */
+export class BatchStateError extends Error {
+  override readonly name = 'BatchStateError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 2;
+  constructor(
+    readonly entity: string,
+    readonly batchId: string,
+    readonly state: string,
+    readonly operation: string,
+    advice: string,
+  ) {
+    super(`Cannot ${operation} batch ${entity}/${batchId}: it is ${state}; ${advice}`);
+  }
+}
+
+/**
+ * A read of a batch file found it missing, or not the size and ETag the claim pinned: the batch would
+ * load other bytes than it claimed. Never retried.
+ */
+export class PinnedFileChangedError extends BatchFileError {
+  override readonly name: string = 'PinnedFileChangedError';
+  constructor(
+    entity: string,
+    batchId: string,
+    path: string,
+    readonly key: string,
+    readonly expected: { readonly size: number; readonly etag: string },
+    readonly found: { readonly size?: number; readonly etag?: string } | undefined,
+  ) {
+    const what =
+      found === undefined
+        ? `${quote(key)} is missing`
+        : `${quote(key)} is ${found.size ?? '?'} bytes with ETag ${quote(found.etag ?? '?')}, but the claim pinned ${expected.size} bytes with ETag ${quote(expected.etag)}`;
+    super(
+      entity,
+      batchId,
+      path,
+      `${what}; refusing to load other bytes than the batch claimed. Put the pinned file back, or, if the change is ` +
+        `intended and the batch is not archived yet, run \`batchline repin --batch ${batchId}\` to pin what is there now`,
+    );
+  }
+}
+
+/** A lifecycle option out of range (concurrency, settleSeconds): a configuration problem. */
+export class InvalidLifecycleOptionError extends Error {
+  override readonly name = 'InvalidLifecycleOptionError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 2;
+  constructor(option: string, value: unknown, expected: string) {
+    super(`Invalid ${option} ${typeof value === 'number' ? String(value) : quote(value)}: expected ${expected}`);
   }
 }

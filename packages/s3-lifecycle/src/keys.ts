@@ -5,7 +5,8 @@ export { InvalidEntityError, InvalidRootError };
 
 /** S3's limit; the filesystem adapter also caps each segment at 255 bytes (a file name). */
 const MAX_KEY_BYTES = 1024;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** C0, DEL and C1: S3 allows them in keys, but no CSV line, log line or terminal shows them safely. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function checkSegments(key: string, segments: readonly string[]): void {

@@ -179,7 +179,8 @@ export class Lease {
  * killed, whose lease need not be waited out.
  */
 function holderIsGone(owner: string): boolean {
-  const match = /^(.*):(\d+):[0-9a-f-]{36}$/.exec(owner);
+  // A suffix after the uuid (`/claim <id>`, see the entity claim lock) names what the same runner holds.
+  const match = /^(.*):(\d+):[0-9a-f-]{36}(?:\/.*)?$/.exec(owner);
   if (!match || match[1] !== hostname() || Number(match[2]) === process.pid) return false;
   try {
     process.kill(Number(match[2]), 0);

@@ -56,7 +56,7 @@ async function scenario(
       if (failAt?.mode === 'after' && ordinal === failAt.n) throw new InjectedFailure(`request ${ordinal} applied, then the runner died`);
     },
   });
-  const options = { root, concurrency: 8, lease: { owner: OWNER } };
+  const options = { root, concurrency: 8, settleSeconds: 0, lease: { owner: OWNER } };
   let failed = false;
   try {
     const first = createBatchLifecycle(faulty, options);

@@ -40,7 +40,8 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
     afterAll(async () => fixture?.close());
 
     function lifecycle(root: string, inner: ObjectStore = store, options: LifecycleOptions = {}): BatchLifecycle {
-      return createBatchLifecycle(inner, { root, concurrency: 8, ...options });
+      // Files land right before each claim here; settling has tests of its own.
+      return createBatchLifecycle(inner, { root, concurrency: 8, settleSeconds: 0, ...options });
     }
 
     it('claims exactly the landed files into processing/<id>/, keeping paths and bytes, and archives them to processed/<id>/', async () => {
@@ -153,13 +154,15 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       const status = await life.status('orders');
       expect(status).toEqual({
         entity: 'orders',
-        landing: { files: 2, bytes: size(waiting) },
+        landing: { files: 2, bytes: size(waiting), waiting: 2, settling: 0, pinned: 0, skipped: 0 },
         processing: { batches: 1, files: 3, bytes: size(b) },
         processed: { batches: 1, files: 5, bytes: size(a) },
         batches: [
-          { batchId: BATCH, state: 'archived' satisfies BatchState, files: 5, bytes: size(a) },
-          { batchId: BATCH_2, state: 'claimed' satisfies BatchState, files: 3, bytes: size(b) },
+          { batchId: BATCH, state: 'archived' satisfies BatchState, files: 5, bytes: size(a), updatedAt: expect.any(String) },
+          { batchId: BATCH_2, state: 'claimed' satisfies BatchState, files: 3, bytes: size(b), updatedAt: expect.any(String) },
         ],
+        skipped: [],
+        corrupt: [],
       });
     });
 

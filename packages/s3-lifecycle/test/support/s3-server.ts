@@ -2,8 +2,8 @@
  * A real S3 API for tests: fauxqs (in-process, loopback, port 0, data in memory) with a thin layer
  * in front of it for the two S3 features fauxqs 1.9 lacks and this package relies on:
  *
- * 1. Conditional writes. S3 enforces `If-None-Match: *` and `If-Match: <etag>` on PutObject and
- *    CompleteMultipartUpload, and `x-amz-copy-source-if-match` on CopyObject/UploadPartCopy;
+ * 1. Conditional requests. S3 enforces `If-None-Match: *` and `If-Match: <etag>` on PutObject and
+ *    CompleteMultipartUpload, `If-Match` on GetObject, and `x-amz-copy-source-if-match` on CopyObject/UploadPartCopy;
  *    fauxqs ignores them. A Fastify preHandler hook takes a per-key lock for every write
  *    (PUT/POST/DELETE on an object), evaluates the precondition against the current object
  *    (read from the server's memory), answers 412 PreconditionFailed (or 404 NoSuchKey for If-Match
@@ -208,7 +208,18 @@ function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: numb
     const params = request.params as { bucket?: string; '*'?: string } | undefined;
     const bucket = params?.bucket;
     const key = params?.['*'];
-    if (!bucket || !key || !['PUT', 'POST', 'DELETE'].includes(request.method)) return;
+    if (!bucket || !key) return;
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      // GetObject/HeadObject If-Match (S3 answers 412 when the ETag differs); fauxqs ignores it.
+      const ifMatch = request.headers['if-match'];
+      const etag = ifMatch === undefined ? undefined : currentEtag(bucket, key);
+      if (ifMatch !== undefined && etag !== undefined && etag !== ifMatch) {
+        rejected.count++;
+        return reply.status(412).header('content-type', 'application/xml').send(errorXml('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
+      }
+      return;
+    }
+    if (!['PUT', 'POST', 'DELETE'].includes(request.method)) return;
     const query = request.query as Record<string, string | undefined>;
     const isPart = query.uploadId !== undefined && query.partNumber !== undefined;
     const copySource = request.headers['x-amz-copy-source'] as string | undefined;

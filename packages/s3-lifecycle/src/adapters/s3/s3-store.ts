@@ -24,6 +24,7 @@ import { assertKey, assertPrefix } from '../../keys.js';
 import {
   type CopyOptions,
   type DeleteOutcome,
+  type GetOptions,
   type ObjectBody,
   ObjectNotFoundError,
   type ObjectStore,
@@ -206,12 +207,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      // If-Match: S3 serves that exact version or answers 412, atomically (an object never changes in place).
+      const ifMatch = options.ifMatch === undefined ? {} : { IfMatch: options.ifMatch };
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key), ...ifMatch }));
       return out.Body as Readable;
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
+      if (options.ifMatch !== undefined && isPreconditionFailed(error)) throw new PreconditionFailedError(key, options.ifMatch);
       throw error;
     }
   }
