@@ -115,14 +115,16 @@ export function buildReport(input: BuildReportInput): RunReport {
   const transform = byName.get('transform');
   const failed = tasks.find((t) => t.state === 'failed');
   const waiting = failed ? undefined : input.outcomes.find((o) => o.state === 'waiting');
-  const incomplete = tasks.some((t) => t.state === 'failed' || t.state === 'not-run' || t.state === 'waiting');
-  const error = failed?.error ?? waiting?.error?.message ?? input.lostLease ?? (incomplete ? 'run stopped before every task finished' : undefined);
+  // A run that lost its lease failed, whatever its tasks did: another run may have worked on the batch beside it.
+  const lostLease = input.lostLease === undefined ? undefined : `lost lease: ${input.lostLease}`;
+  const incomplete = lostLease !== undefined || tasks.some((t) => t.state === 'failed' || t.state === 'not-run' || t.state === 'waiting');
+  const error = lostLease ?? failed?.error ?? waiting?.error?.message ?? (incomplete ? 'run stopped before every task finished' : undefined);
   const failedError = input.outcomes.find((o) => o.state === 'failed')?.error as { exitCode?: unknown; name?: unknown } | undefined;
   const superseded = failedError?.name === 'BatchSupersededError';
-  const exitCode = !incomplete || superseded ? 0 : waiting ? 75 : failedError?.exitCode === 2 ? 2 : 1;
+  const exitCode = lostLease ? 1 : !incomplete || superseded ? 0 : waiting ? 75 : failedError?.exitCode === 2 ? 2 : 1;
   return {
     batchId: input.batchId,
-    status: !incomplete ? 'succeeded' : superseded ? 'superseded' : waiting ? 'waiting' : 'failed',
+    status: lostLease ? 'failed' : !incomplete ? 'succeeded' : superseded ? 'superseded' : waiting ? 'waiting' : 'failed',
     empty: ENTITIES.every((e) => entities[e].files === 0),
     forced: input.forced,
     startedAt: input.startedAt.toISOString(),

@@ -53,6 +53,23 @@ describe('run report', () => {
     expect(text).toContain('store:     file:///data/bucket');
   });
 
+  it('a run that lost its lease failed, even when every task it ran succeeded (issue 11)', () => {
+    const report = buildReport({
+      batchId,
+      startedAt: t0,
+      finishedAt: at(7_000),
+      outcomes: outcomes(),
+      store: 'file:///data/bucket',
+      warehouse: 'duckdb://./w.duckdb',
+      forced: false,
+      lostLease: 'Lease "_batchline/leases/runs/20261126T0315.json" was lost',
+    });
+    expect(report.status).toBe('failed');
+    expect(report.exitCode).toBe(1);
+    expect(report.error).toMatch(/^lost lease: Lease "_batchline\/leases\/runs\/20261126T0315.json" was lost/);
+    expect(renderReport(report)).toContain('lost lease');
+  });
+
   it('names the failed task and marks what did not run', () => {
     const failed = outcomes({
       transform: { state: 'failed', attempt: 3, figures: undefined, error: new Error('Binder Error: <b>column</b> missing') },
