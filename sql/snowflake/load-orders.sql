@@ -3,8 +3,10 @@
 -- each row stamped with its batch and lineage. The files are read where they are now, {{LOCATION}}
 -- (processing, or processed for a replay of an archived batch), but SOURCE_FILE always names them as the
 -- claim placed them, processing/<BATCH_ID>/<path>, as the DuckDB engine does: a replay from processed/ stores
--- the same rows as the clean run. METADATA$FILENAME is stage-relative (<LOCATION>/<BATCH_ID>/<path>);
--- {{PATH_START}} is where <path> starts in it. Returns one row per file: file, status, rows_parsed,
+-- the same rows as the clean run. METADATA$FILENAME is the file's path, stage-relative (<LOCATION>/<BATCH_ID>/<path>)
+-- or with the stage's prefix before it (Snowflake documents neither for sure): <path> is what follows the first
+-- /<LOCATION>/<BATCH_ID>/ in '/' || METADATA$FILENAME. A name without it yields a SOURCE_FILE outside the request,
+-- which the loader's reconciliation refuses. Returns one row per file: file, status, rows_parsed,
 -- rows_loaded, error_limit, errors_seen, first_error, first_error_line, first_error_character,
 -- first_error_column_name. {{ON_ERROR}}: ABORT_STATEMENT (policy abort) or CONTINUE (policy quarantine).
 COPY INTO ORDERS_RAW (
@@ -15,7 +17,7 @@ COPY INTO ORDERS_RAW (
 FROM (
   SELECT
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
-    '{{BATCH_ID}}', 'processing/{{BATCH_ID}}/' || SUBSTR(METADATA$FILENAME, {{PATH_START}}), METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()
+    '{{BATCH_ID}}', 'processing/{{BATCH_ID}}/' || SUBSTR(METADATA$FILENAME, POSITION('/{{LOCATION}}/{{BATCH_ID}}/' IN '/' || METADATA$FILENAME) + LENGTH('/{{LOCATION}}/{{BATCH_ID}}/') - 1), METADATA$FILE_ROW_NUMBER, CURRENT_TIMESTAMP()
   FROM @ORDERS_STAGE/{{LOCATION}}/{{BATCH_ID}}/
 )
 FILES = ({{FILES}})

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { demo, renderDemo } from '@batchline/pipeline';
 import { FileObjectStore } from '@batchline/s3-lifecycle';
-import { openWarehouse } from '@batchline/snowflake-loader';
+import { openWarehouse, snowflakeAdminSql } from '@batchline/snowflake-loader';
 import { startSnowflakeLocal } from '@batchline/snowflake-local';
 
 const { values } = parseArgs({ options: { scale: { type: 'string', default: '0.01' }, dir: { type: 'string', default: '.batchline/demo-snowflake-local' } } });
@@ -33,9 +33,11 @@ await writeFile(keyPath, privateKey, { mode: 0o600 });
 await rm(base, { recursive: true, force: true });
 const server = await startSnowflakeLocal({ objectStore: new FileObjectStore(bucket), stageUrls: { [STAGE_URL]: '' }, users: { BATCHLINE_SVC: { publicKey } } });
 const url = `snowflake://${server.account}/RETAIL_DB/RETAIL_SCHEMA?warehouse=LOAD_WH&accessUrl=${encodeURIComponent(server.accessUrl)}`;
+// Play the admin (sql/snowflake/admin/): database, schema and storage integration; `setup` then does the loader's part.
+await server.runAdmin(snowflakeAdminSql({ database: 'RETAIL_DB', schema: 'RETAIL_SCHEMA', stageUrl: STAGE_URL, storageAwsRoleArn: 'arn:aws:iam::123456789012:role/batchline-demo' }));
 const warehouse = await openWarehouse(url, {
   files: new FileObjectStore(bucket),
-  snowflake: { stageUrl: STAGE_URL, storageAwsRoleArn: 'arn:aws:iam::123456789012:role/batchline-demo' },
+  snowflake: { stageUrl: STAGE_URL },
   env: { SNOWFLAKE_USER: 'batchline_svc', SNOWFLAKE_PRIVATE_KEY_PATH: keyPath },
 });
 let ok = false;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileObjectStore, createBatchLifecycle } from '@batchline/s3-lifecycle';
-import { type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
+import { type Warehouse, openWarehouse, snowflakeAdminSql } from '@batchline/snowflake-loader';
 import { type SnowflakeLocal, startSnowflakeLocal } from '@batchline/snowflake-local';
 import { demoBatchIds, demoDataset } from '../src/demo.js';
 import type { RunReport } from '../src/report.js';
@@ -73,9 +73,10 @@ beforeAll(async () => {
   await writeFile(keyPath, privateKey, { mode: 0o600 });
   server = await startSnowflakeLocal({ objectStore: sfStore, stageUrls: { [STAGE_URL]: ROOT }, users: { BATCHLINE_SVC: { publicKey } } });
   const url = `snowflake://${server.account}/RETAIL_DB/RETAIL_SCHEMA?warehouse=LOAD_WH&accessUrl=${encodeURIComponent(server.accessUrl)}`;
+  await server.runAdmin(snowflakeAdminSql({ database: 'RETAIL_DB', schema: 'RETAIL_SCHEMA', stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN }));
   snowflake = await openWarehouse(url, {
     files: sfStore,
-    snowflake: { stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN },
+    snowflake: { stageUrl: STAGE_URL },
     env: { SNOWFLAKE_USER: 'batchline_svc', SNOWFLAKE_PRIVATE_KEY_PATH: keyPath },
   });
   await snowflake.setup();

@@ -20,7 +20,7 @@ export function isDeterministicFailure(details: { sqlState?: string | undefined;
 
 /** A statement failed in the warehouse; keeps the driver's code and SQL state. */
 export class WarehouseError extends Error {
-  override readonly name = 'WarehouseError';
+  override readonly name: string = 'WarehouseError';
   readonly code: string | undefined;
   readonly sqlState: string | undefined;
   readonly queryId: string | undefined;
@@ -33,6 +33,15 @@ export class WarehouseError extends Error {
     this.queryId = details.queryId;
     this.permanent = details.permanent ?? isDeterministicFailure({ sqlState: details.sqlState, message });
   }
+}
+
+/**
+ * A statement gave up waiting for a table lock another transaction holds (LOCK_TIMEOUT). Usually a killed
+ * run's transaction, which keeps its locks until Snowflake aborts it. Not permanent: it passes once the lock goes.
+ */
+export class WarehouseLockedError extends WarehouseError {
+  override readonly name: string = 'WarehouseLockedError';
+  override readonly exitCode: 1 | 2 | 75 = 75;
 }
 
 /** A bad record under the `abort` policy: names the file, the record and the reason. Nothing was loaded. */

@@ -9,6 +9,7 @@ export {
   type LoadResult,
   type OnErrorPolicy,
   type OpenWarehouseOptions,
+  type PinnedFileReader,
   type TaskAttempt,
   type TaskAudit,
   type TaskState,
@@ -29,4 +30,6 @@ export {
   WarehouseBusyError,
   WarehouseConfigError,
   WarehouseError,
+  WarehouseLockedError,
 } from './errors.js';
+export { snowflakeAdminSql, type SnowflakeAdminSettings } from './admin-sql.js';

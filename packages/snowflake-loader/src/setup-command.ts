@@ -1,6 +1,6 @@
 // `batchline-warehouse`: apply or print the DDL for an engine. Kept apart from cli.ts so tests run it in process.
 import { parseArgs } from 'node:util';
-import { setupStatements } from './adapters/snowflake/statements.js';
+import { adminStatements, setupStatements } from './adapters/snowflake/statements.js';
 import { duckdb as duckSql } from './sql-files.js';
 import { renderStatements } from './sql-text.js';
 import { openWarehouse, type OpenWarehouseOptions } from './warehouse-contract.js';
@@ -11,14 +11,18 @@ Commands:
   setup <url>           apply the engine's DDL (idempotent), e.g.
                           batchline-warehouse setup duckdb://./.batchline/warehouse.duckdb
                           batchline-warehouse setup 'snowflake://myorg-myacct/RETAIL_DB/RETAIL_SCHEMA?warehouse=LOAD_WH'
-  print-setup <engine>  print the DDL (snowflake or duckdb) for review or for an admin to run
+  print-setup <engine>  print the DDL for review: duckdb, snowflake (what \`setup\` runs as the loader role:
+                        file format, stages, tables) or snowflake-admin (what an admin runs once before:
+                        database, schema, storage integration, the loader role and its grants, the service user)
 
-Options for print-setup snowflake (no secrets: the integration assumes an IAM role):
-  --database <name>             default RETAIL_DB
-  --schema <name>               default RETAIL_SCHEMA
-  --stage-url <s3://b/p/>       S3 URL above the entity roots; adds the stages
+Options for print-setup snowflake / snowflake-admin (no secrets: the integration assumes an IAM role):
+  --database <name>             default RETAIL_DB (admin)
+  --schema <name>               default RETAIL_SCHEMA (admin)
+  --stage-url <s3://b/p/>       S3 URL above the entity roots; adds the stages (and the integration, admin)
   --storage-integration <name>  default S3_INTEGRATION_PRO
-  --role-arn <arn>              IAM role Snowflake assumes; adds the storage integration
+  --role-arn <arn>              IAM role Snowflake assumes; adds the storage integration (admin)
+  --role <name>, --warehouse <name>       adds the loader role and its grants (admin)
+  --user <name>, --github-subject <sub>   adds the workload-identity service user (admin)
 
 Snowflake credentials for setup come from the environment (SNOWFLAKE_USER, SNOWFLAKE_AUTHENTICATOR,
 SNOWFLAKE_PRIVATE_KEY_PATH, SNOWFLAKE_TOKEN / SNOWFLAKE_TOKEN_FILE_PATH); stage settings from
@@ -44,6 +48,10 @@ export async function runSetupCommand(argv: readonly string[], io: CommandIo): P
         'stage-url': { type: 'string' },
         'storage-integration': { type: 'string' },
         'role-arn': { type: 'string' },
+        role: { type: 'string' },
+        warehouse: { type: 'string' },
+        user: { type: 'string' },
+        'github-subject': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -68,23 +76,24 @@ export async function runSetupCommand(argv: readonly string[], io: CommandIo): P
       io.out(`batchline-warehouse: ${warehouse.engine} setup applied (${target.split('?')[0]})\n`);
       return 0;
     }
-    if (command === 'print-setup' && (target === 'snowflake' || target === 'duckdb') && positionals.length === 2) {
+    if (command === 'print-setup' && (target === 'snowflake' || target === 'snowflake-admin' || target === 'duckdb') && positionals.length === 2) {
+      const integration = values['storage-integration'] ?? 'S3_INTEGRATION_PRO';
       const statements =
         target === 'duckdb'
           ? renderStatements(duckSql.setup)
-          : setupStatements({
-              database: values.database ?? 'RETAIL_DB',
-              schema: values.schema ?? 'RETAIL_SCHEMA',
-              ...(values['stage-url']
-                ? {
-                    stage: {
-                      url: values['stage-url'],
-                      integration: values['storage-integration'] ?? 'S3_INTEGRATION_PRO',
-                      ...(values['role-arn'] ? { awsRoleArn: values['role-arn'] } : {}),
-                    },
-                  }
-                : {}),
-            });
+          : target === 'snowflake-admin'
+            ? adminStatements({
+                database: values.database ?? 'RETAIL_DB',
+                schema: values.schema ?? 'RETAIL_SCHEMA',
+                storageIntegration: integration,
+                ...(values['stage-url'] ? { stageUrl: values['stage-url'] } : {}),
+                ...(values['role-arn'] ? { storageAwsRoleArn: values['role-arn'] } : {}),
+                ...(values.role ? { role: values.role } : {}),
+                ...(values.warehouse ? { warehouse: values.warehouse } : {}),
+                ...(values.user ? { user: values.user } : {}),
+                ...(values['github-subject'] ? { githubOidcSubject: values['github-subject'] } : {}),
+              })
+            : setupStatements(values['stage-url'] ? { stage: { url: values['stage-url'], integration } } : {});
       io.out(statements.map((s) => `${s.text};\n`).join('\n'));
       return 0;
     }

@@ -3,8 +3,10 @@ import begin from '../../../sql/common/begin.sql';
 import commit from '../../../sql/common/commit.sql';
 import rollback from '../../../sql/common/rollback.sql';
 import duckdbSession from '../../../sql/duckdb/session.sql';
-import snowflakeDatabase from '../../../sql/snowflake/setup/database.sql';
-import snowflakeStorageIntegration from '../../../sql/snowflake/setup/storage-integration.sql';
+import snowflakeAdminDatabase from '../../../sql/snowflake/admin/database.sql';
+import snowflakeAdminStorageIntegration from '../../../sql/snowflake/admin/storage-integration.sql';
+import snowflakeAdminLoaderRole from '../../../sql/snowflake/admin/loader-role.sql';
+import snowflakeAdminServiceUser from '../../../sql/snowflake/admin/service-user.sql';
 import snowflakeFileFormat from '../../../sql/snowflake/setup/file-format.sql';
 import snowflakeStages from '../../../sql/snowflake/setup/stages.sql';
 import snowflakeTables from '../../../sql/snowflake/setup/tables.sql';
@@ -15,6 +17,9 @@ import snowflakeLoadOrders from '../../../sql/snowflake/load-orders.sql';
 import snowflakeLoadCustomers from '../../../sql/snowflake/load-customers.sql';
 import snowflakeDropRejectedOrders from '../../../sql/snowflake/drop-rejected-orders.sql';
 import snowflakeDropRejectedCustomers from '../../../sql/snowflake/drop-rejected-customers.sql';
+import snowflakeClearRawOrders from '../../../sql/snowflake/clear-raw-orders.sql';
+import snowflakeClearRawCustomers from '../../../sql/snowflake/clear-raw-customers.sql';
+import snowflakeClearRejects from '../../../sql/snowflake/clear-rejects.sql';
 import auditDeleteTask from '../../../sql/common/audit-delete-task.sql';
 import auditInsertTask from '../../../sql/common/audit-insert-task.sql';
 import auditReadBatch from '../../../sql/common/audit-read-batch.sql';
@@ -80,13 +85,21 @@ export const duckdb = {
 export const snowflake = {
   session: snowflakeSession,
   setup: {
-    database: snowflakeDatabase,
-    storageIntegration: snowflakeStorageIntegration,
     fileFormat: snowflakeFileFormat,
     stages: snowflakeStages,
     tables: snowflakeTables,
   },
+  /** Run once by an admin, never by the loader (sql/snowflake/admin/, in this order). */
+  admin: {
+    database: snowflakeAdminDatabase,
+    storageIntegration: snowflakeAdminStorageIntegration,
+    loaderRole: snowflakeAdminLoaderRole,
+    serviceUser: snowflakeAdminServiceUser,
+  },
+  /** `batchline setup`: the loader role's own objects. */
   validate: { orders: snowflakeValidateOrders, customers: snowflakeValidateCustomers } satisfies Record<Entity, string>,
   load: { orders: snowflakeLoadOrders, customers: snowflakeLoadCustomers } satisfies Record<Entity, string>,
   dropRejected: { orders: snowflakeDropRejectedOrders, customers: snowflakeDropRejectedCustomers } satisfies Record<Entity, string>,
 };
+  clearRaw: { orders: snowflakeClearRawOrders, customers: snowflakeClearRawCustomers } satisfies Record<Entity, string>,
+  clearRejects: snowflakeClearRejects,

@@ -32,15 +32,11 @@ describe('batchline-warehouse', () => {
     }
   });
 
-  it('print-setup snowflake renders the full setup for an admin', async () => {
+  it('print-setup snowflake renders the loader part, snowflake-admin the admin part', async () => {
     const run = io();
-    const code = await runSetupCommand(
-      ['print-setup', 'snowflake', '--stage-url', 's3://retail-landing/firehose/', '--role-arn', 'arn:aws:iam::123456789012:role/sf-read'],
-      run.io,
-    );
+    const code = await runSetupCommand(['print-setup', 'snowflake', '--stage-url', 's3://retail-landing/firehose/'], run.io);
     expect(code).toBe(0);
     const text = run.out.join('');
-    expect(text).toContain("STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/sf-read'");
     expect(text).toContain("URL = 's3://retail-landing/firehose/customers/'");
     expect(text).toContain('SKIP_HEADER = 0');
   });
@@ -53,7 +49,20 @@ describe('batchline-warehouse', () => {
     expect(await runSetupCommand(['setup', 'postgres://x'], bad.io)).toBe(1);
     expect(bad.err.join('')).toMatch(/Unsupported warehouse URL "postgres:\/\/x"/);
     const badName = io();
-    expect(await runSetupCommand(['print-setup', 'snowflake', '--database', 'X;DROP'], badName.io)).toBe(1);
+    expect(await runSetupCommand(['print-setup', 'snowflake-admin', '--database', 'X;DROP'], badName.io)).toBe(1);
+    expect(text).not.toMatch(/CREATE (DATABASE|SCHEMA|STORAGE INTEGRATION)/);
+    const admin = io();
+    expect(
+      await runSetupCommand(
+        ['print-setup', 'snowflake-admin', '--stage-url', 's3://retail-landing/firehose/', '--role-arn', 'arn:aws:iam::123456789012:role/sf-read', '--role', 'BATCHLINE', '--warehouse', 'LOAD_WH'],
+        admin.io,
+      ),
+    ).toBe(0);
+    const adminText = admin.out.join('');
+    expect(adminText).toContain("STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/sf-read'");
+    expect(adminText).toContain('CREATE DATABASE IF NOT EXISTS RETAIL_DB');
+    expect(adminText).toContain('GRANT USAGE ON INTEGRATION S3_INTEGRATION_PRO TO ROLE BATCHLINE');
+    expect(adminText).not.toMatch(/^CREATE (OR REPLACE )?(TABLE|STAGE|FILE FORMAT)/m);
     expect(badName.err.join('')).toMatch(/Invalid database "X;DROP"/);
   });
 });

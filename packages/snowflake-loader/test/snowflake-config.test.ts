@@ -99,13 +99,42 @@ describe('credentials come from the environment or files only', () => {
   });
 
   it('says what is missing', async () => {
-    await expect(resolveSnowflakeConfig(URL_, {}, {})).rejects.toThrow(/No Snowflake user: set SNOWFLAKE_USER/);
+    await expect(resolveSnowflakeConfig(URL_, {}, {})).rejects.toThrow(/No Snowflake authenticator/);
+    await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN: 't' })).rejects.toThrow(/No Snowflake user: OAUTH needs one; set SNOWFLAKE_USER/);
     await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U' })).rejects.toThrow(/No Snowflake authenticator/);
     await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_TOKEN: 't' })).rejects.toThrow(/a token is configured: WORKLOAD_IDENTITY/);
     await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'WORKLOAD_IDENTITY' })).rejects.toThrow(
       /needs a token: pass options.snowflake.token \(a callback\), set SNOWFLAKE_TOKEN, or SNOWFLAKE_TOKEN_FILE_PATH/,
     );
     await expect(resolveSnowflakeConfig(URL_, {}, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'KERBEROS' })).rejects.toBeInstanceOf(WarehouseConfigError);
+  });
+
+  it('WORKLOAD_IDENTITY needs no user: Snowflake identifies the service user from the token', async () => {
+    const config = await resolveSnowflakeConfig(URL_, { token: () => 'oidc' }, { SNOWFLAKE_AUTHENTICATOR: 'WORKLOAD_IDENTITY' });
+    expect(config.user).toBeUndefined();
+    expect(config.authenticator).toBe('WORKLOAD_IDENTITY');
+  });
+
+  it('the ambient GitHub token is used only for WORKLOAD_IDENTITY, and never over an explicit token', async () => {
+    const github = () => 'github-oidc';
+    const wif = await resolveSnowflakeConfig(URL_, { workloadIdentityToken: github }, { SNOWFLAKE_AUTHENTICATOR: 'WORKLOAD_IDENTITY' });
+    expect(wif.credential.kind === 'token' && (await wif.credential.getToken())).toBe('github-oidc');
+    for (const authenticator of ['OAUTH', 'PROGRAMMATIC_ACCESS_TOKEN']) {
+      const config = await resolveSnowflakeConfig(URL_, { workloadIdentityToken: github }, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: authenticator, SNOWFLAKE_TOKEN: `${authenticator}-token` });
+      expect(config.credential.kind === 'token' && (await config.credential.getToken())).toBe(`${authenticator}-token`);
+      // Without a token of its own, it fails rather than borrowing GitHub's.
+      await expect(resolveSnowflakeConfig(URL_, { workloadIdentityToken: github }, { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: authenticator })).rejects.toThrow(/needs a token/);
+    }
+    const explicit = await resolveSnowflakeConfig(URL_, { workloadIdentityToken: github }, { SNOWFLAKE_AUTHENTICATOR: 'WORKLOAD_IDENTITY', SNOWFLAKE_TOKEN: 'explicit' });
+    expect(explicit.credential.kind === 'token' && (await explicit.credential.getToken())).toBe('explicit');
+  });
+
+  it('lock and statement timeouts: defaults that fail fast, configurable, validated', async () => {
+    const env = { SNOWFLAKE_USER: 'U', SNOWFLAKE_AUTHENTICATOR: 'OAUTH', SNOWFLAKE_TOKEN: 't' };
+    expect(await resolveSnowflakeConfig(URL_, {}, env)).toMatchObject({ lockTimeoutSeconds: 300, statementTimeoutSeconds: 3600 });
+    expect(await resolveSnowflakeConfig(URL_, {}, { ...env, SNOWFLAKE_LOCK_TIMEOUT: '0', SNOWFLAKE_STATEMENT_TIMEOUT: '120' })).toMatchObject({ lockTimeoutSeconds: 0, statementTimeoutSeconds: 120 });
+    await expect(resolveSnowflakeConfig(URL_, {}, { ...env, SNOWFLAKE_LOCK_TIMEOUT: 'soon' })).rejects.toThrow(/lockTimeoutSeconds/);
+    await expect(resolveSnowflakeConfig(URL_, {}, { ...env, SNOWFLAKE_STATEMENT_TIMEOUT: '0' })).rejects.toThrow(/statementTimeoutSeconds: expected at least 1/);
   });
 
   it('a JSON config file holds settings and paths, never secrets; the environment overrides it', async () => {

@@ -96,12 +96,14 @@ describe('statements through the driver', () => {
       "ALTER SESSION SET TIMEZONE = 'UTC'",
       `ALTER SESSION SET TIMESTAMP_OUTPUT_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF3TZH:TZM'`,
       `ALTER SESSION SET TIMESTAMP_LTZ_OUTPUT_FORMAT = 'YYYY-MM-DD HH24:MI:SS.FF3TZH:TZM'`,
+      'ALTER SESSION SET LOCK_TIMEOUT = 300',
+      'ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = 3600',
       'BEGIN TRANSACTION',
       'SELECT',
       'COMMIT',
     ]);
-    expect(server.queries[4]!.sqlText).toContain('FROM BATCH_AUDIT\nWHERE BATCH_ID = ?');
-    expect(server.queries[4]!.bindings).toEqual({ '1': { type: 'TEXT', value: BATCH } });
+    expect(server.queries[6]!.sqlText).toContain('FROM BATCH_AUDIT\nWHERE BATCH_ID = ?');
+    expect(server.queries[6]!.bindings).toEqual({ '1': { type: 'TEXT', value: BATCH } });
   });
 
   it('a compilation error keeps code, SQL state and query id, and the transaction rolls back', async () => {

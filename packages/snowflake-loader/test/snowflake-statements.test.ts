@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { toBatchId } from '@batchline/batch-id';
 import duckdbSetup from '../../../sql/duckdb/setup.sql';
 import snowflakeTables from '../../../sql/snowflake/setup/tables.sql';
-import { insertRejectStatements, loadStatements, setupStatements } from '../src/adapters/snowflake/statements.js';
+import { adminStatements, insertRejectStatements, loadStatements, sessionStatements, setupStatements } from '../src/adapters/snowflake/statements.js';
 import { common } from '../src/sql-files.js';
 import { inlineBatchId, renderStatements, type Statement } from '../src/sql-text.js';
 import type { BatchFile } from '../src/index.js';
@@ -23,18 +23,13 @@ const files = (n: number): BatchFile[] =>
   Array.from({ length: n }, (_, i) => ({ path: `2026/11/26/03/orders-stream-1-2026-11-26-03-${String(i).padStart(4, '0')}.gz`, key: `firehose/orders/processing/${BATCH}/x${i}`, size: 10 }));
 
 describe('Snowflake setup', () => {
-  it('database, storage integration, file format, stages and tables', async () => {
-    const statements = setupStatements({
-      database: 'RETAIL_DB',
-      schema: 'RETAIL_SCHEMA',
-      stage: { url: 's3://retail-landing/firehose/', integration: 'S3_INTEGRATION_PRO', awsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-batchline' },
-    });
+  it('the loader part: file format, stages and tables only (never a database, schema or integration)', async () => {
+    const statements = setupStatements({ stage: { url: 's3://retail-landing/firehose/', integration: 'S3_INTEGRATION_PRO' } });
     await expect(show(statements)).toMatchFileSnapshot(fixture('setup-full.sql'));
-    expect(statements.map((s) => /^(?:CREATE|USE)\b.*?\b(DATABASE|SCHEMA|INTEGRATION|FORMAT|STAGE|TABLE)(?: IF NOT EXISTS)? (\S+)/.exec(s.text)!.slice(1).join(' '))).toEqual([
-      'DATABASE RETAIL_DB',
-      'SCHEMA RETAIL_DB.RETAIL_SCHEMA',
-      'SCHEMA RETAIL_DB.RETAIL_SCHEMA',
-      'INTEGRATION S3_INTEGRATION_PRO',
+    // Every statement creates or alters an object the loader role owns.
+    expect(statements.every((s) => /^(CREATE|ALTER TABLE)\b/.test(s.text))).toBe(true);
+    const created = statements.filter((s) => s.text.startsWith('CREATE'));
+    expect(created.map((s) => /^CREATE\b.*?\b(DATABASE|SCHEMA|INTEGRATION|FORMAT|STAGE|TABLE)(?: IF NOT EXISTS)? (\S+)/.exec(s.text)!.slice(1).join(' '))).toEqual([
       'FORMAT CSV_FORMAT',
       'STAGE ORDERS_STAGE',
       'STAGE CUSTOMERS_STAGE',
@@ -42,20 +37,57 @@ describe('Snowflake setup', () => {
     ]);
   });
 
-  it('without a role ARN or stage URL, only what the loader itself owns', async () => {
-    const statements = setupStatements({ database: 'ANALYTICS', schema: 'BATCHLINE' });
+  it('without a stage URL, only file format and tables', async () => {
+    const statements = setupStatements({});
     await expect(show(statements)).toMatchFileSnapshot(fixture('setup-minimal.sql'));
-    expect(statements.some((s) => /INTEGRATION|STAGE/.test(s.text))).toBe(false);
+    expect(statements.some((s) => /INTEGRATION|STAGE|DATABASE|SCHEMA/.test(s.text))).toBe(false);
+  });
+
+  it('the admin part: database, schema, integration, role with its grants, service user', () => {
+    const statements = adminStatements({
+      database: 'RETAIL_DB',
+      schema: 'RETAIL_SCHEMA',
+      stageUrl: 's3://retail-landing/firehose/',
+      storageAwsRoleArn: 'arn:aws:iam::123456789012:role/snowflake-batchline',
+      role: 'BATCHLINE',
+      warehouse: 'LOAD_WH',
+      user: 'GHA_BATCHLINE',
+      githubOidcSubject: 'repo:acme/retail:ref:refs/heads/main',
+    }).map((s) => s.text.replace(/\s+/g, ' '));
+    expect(statements[0]).toBe('CREATE DATABASE IF NOT EXISTS RETAIL_DB');
+    expect(statements[1]).toBe('CREATE SCHEMA IF NOT EXISTS RETAIL_DB.RETAIL_SCHEMA');
+    expect(statements.some((s) => s.startsWith('CREATE STORAGE INTEGRATION IF NOT EXISTS S3_INTEGRATION_PRO'))).toBe(true);
+    expect(statements).toContain('ALTER USER GHA_BATCHLINE SET ABORT_DETACHED_QUERY = TRUE');
+    expect(statements.some((s) => /SUBJECT = 'repo:acme\/retail:ref:refs\/heads\/main'/.test(s))).toBe(true);
+  });
+
+  it('the admin grants are exactly what the loader part and the runs need', () => {
+    // Needed, worked out from the loader's own statements: each CREATE <kind> of setup needs CREATE <kind> on the
+    // schema; a stage naming an integration needs USAGE on it; every session needs USAGE on warehouse, database
+    // and schema. Runs touch only objects setup created, which the role owns.
+    const loader = setupStatements({ stage: { url: 's3://b/p/', integration: 'S3_INTEGRATION_PRO' } }).map((s) => s.text);
+    const needed = new Set<string>(['USAGE ON WAREHOUSE', 'USAGE ON DATABASE', 'USAGE ON SCHEMA']);
+    for (const text of loader) {
+      const kind = /^CREATE (?:OR REPLACE )?(FILE FORMAT|STAGE|TABLE)\b/.exec(text)?.[1];
+      if (kind) needed.add(`CREATE ${kind} ON SCHEMA`);
+      if (/STORAGE_INTEGRATION\s*=/.test(text)) needed.add('USAGE ON INTEGRATION');
+    }
+    const granted = new Set<string>();
+    for (const text of adminStatements({ database: 'D', schema: 'S', role: 'R', warehouse: 'W', storageIntegration: 'S3_INTEGRATION_PRO' }).map((s) => s.text)) {
+      const m = /^GRANT (.+) ON (WAREHOUSE|DATABASE|SCHEMA|INTEGRATION) /.exec(text);
+      if (m) for (const privilege of m[1]!.split(',')) granted.add(`${privilege.trim()} ON ${m[2]}`);
+    }
+    expect([...granted].sort()).toEqual([...needed].sort());
   });
 
   it('no credential or account-specific value is in the SQL files', () => {
-    const text = show(setupStatements({ database: 'D', schema: 'S' }));
+    const text = show(setupStatements({ stage: { url: 's3://b/p/', integration: 'I' } }));
     expect(text).not.toMatch(/AWS_SECRET|AWS_KEY_ID|PASSWORD|CREDENTIALS\s*=/i);
   });
 
   it('refuses unsafe values for inlined placeholders', () => {
-    expect(() => setupStatements({ database: 'RETAIL_DB; DROP DATABASE X', schema: 'S' })).toThrow(/Invalid database/);
-    expect(() => setupStatements({ database: 'D', schema: 'S', stage: { url: "s3://b/p/'\n", integration: 'I', awsRoleArn: 'arn' } })).toThrow(/control characters/);
+    expect(() => adminStatements({ database: 'RETAIL_DB; DROP DATABASE X', schema: 'S' })).toThrow(/Invalid database/);
+    expect(() => setupStatements({ stage: { url: "s3://b/p/'\n", integration: 'I' } })).toThrow(/control characters/);
   });
 
   it('DuckDB and Snowflake declare the same tables with the same columns in the same order', () => {
@@ -70,7 +102,18 @@ describe('Snowflake setup', () => {
     const snow = tables(snowflakeTables);
     delete snow.ORDERS_CSV; // validation targets exist only on Snowflake
     delete snow.CUSTOMERS_CSV;
-    expect(Object.keys(duck).sort()).toEqual(['BATCH_AUDIT', 'CUSTOMERS_RAW', 'LOAD_REJECTS', 'ORDERS_RAW', 'ORDER_CUSTOMER_DATE_PRICE', 'ORDER_LEDGER']);
+    expect(Object.keys(duck).sort()).toEqual([
+      'BATCHLINE_MIGRATIONS',
+      'BATCH_AUDIT',
+      'CUSTOMERS_RAW',
+      'CUSTOMER_VERSIONS',
+      'LOAD_REJECTS',
+      'ORDERS_RAW',
+      'ORDERS_WAITING',
+      'ORDER_ARRIVALS',
+      'ORDER_CUSTOMER_DATE_PRICE',
+      'ORDER_LEDGER',
+    ]);
     expect(snow).toEqual(duck);
   });
 });
@@ -83,7 +126,8 @@ describe('Snowflake load', () => {
     expect(plan.copy[0]!.text).toContain('FORCE = TRUE');
     expect(plan.copy[0]!.text).toContain(`FROM @ORDERS_STAGE/processing/${BATCH}/`);
     expect(plan.copy[0]!.binds).toEqual([]);
-    expect(plan.clear.map((s) => s.binds)).toEqual([[BATCH], [BATCH]]);
+    expect(plan.clear.map((s) => s.binds)).toEqual([[BATCH]]);
+    expect(plan.clearRejects.map((s) => s.binds)).toEqual([[BATCH, 'orders']]);
   });
 
   it('an archived batch: validate and COPY read @<STAGE>/processed/<id>/; the rest of the load is unchanged', async () => {
@@ -97,15 +141,31 @@ describe('Snowflake load', () => {
     expect([...plan.clear, ...plan.check, ...plan.countByFile, ...plan.dropRejected]).toEqual([...clean.clear, ...clean.check, ...clean.countByFile, ...clean.dropRejected]);
   });
 
-  it.each(['processing', 'processed'] as const)('from %s/, SOURCE_FILE is processing/<id>/<path>, as on DuckDB', (location) => {
+  // METADATA$FILENAME may be stage-relative or carry the stage's prefix (Snowflake documents neither for sure).
+  it.each([
+    ['processing', 'stage-relative'],
+    ['processed', 'stage-relative'],
+    ['processing', 'bucket path'],
+    ['processed', 'bucket path'],
+  ] as const)('from %s/ with a %s METADATA$FILENAME, SOURCE_FILE is processing/<id>/<path>', (location, shape) => {
     const [file] = files(1);
     const copy = loadStatements('customers', BATCH, [file!], 'quarantine', AT, location).copy[0]!.text;
-    // Evaluate the SOURCE_FILE expression as Snowflake would (SUBSTR is 1-based) on the stage-relative
-    // METADATA$FILENAME of a file read from this location.
-    const m = /'([^']*)' \|\| SUBSTR\(METADATA\$FILENAME, (\d+)\)/.exec(copy);
+    // Evaluate the expression as Snowflake would: POSITION is 1-based (0 when absent), SUBSTR 1-based.
+    const m = /'([^']*)' \|\| SUBSTR\(METADATA\$FILENAME, POSITION\('([^']*)' IN '\/' \|\| METADATA\$FILENAME\) \+ LENGTH\('([^']*)'\) - 1\)/.exec(copy);
     expect(m).not.toBeNull();
-    const metadataFilename = `${location}/${BATCH}/${file!.path}`;
-    expect(m![1]! + metadataFilename.slice(Number(m![2]) - 1)).toBe(`processing/${BATCH}/${file!.path}`);
+    const relative = `${location}/${BATCH}/${file!.path}`;
+    const metadataFilename = shape === 'stage-relative' ? relative : `firehose/customers/${relative}`;
+    const position = ('/' + metadataFilename).indexOf(m![2]!) + 1;
+    expect(position).toBeGreaterThan(0);
+    expect(m![1]! + metadataFilename.slice(position + m![3]!.length - 1 - 1)).toBe(`processing/${BATCH}/${file!.path}`);
+  });
+
+  it('session settings: UTC, ISO timestamps, and the configured lock and statement timeouts', () => {
+    const texts = sessionStatements({ lockTimeoutSeconds: 0, statementTimeoutSeconds: 90 }).map((s) => s.text);
+    expect(texts).toContain('ALTER SESSION SET LOCK_TIMEOUT = 0');
+    expect(texts).toContain('ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = 90');
+    expect(() => sessionStatements({ lockTimeoutSeconds: -1, statementTimeoutSeconds: 90 })).toThrow(/LOCK_TIMEOUT -1/);
+    expect(() => sessionStatements({ lockTimeoutSeconds: 1, statementTimeoutSeconds: 0 })).toThrow(/STATEMENT_TIMEOUT_IN_SECONDS 0/);
   });
 
   it('refuses a location other than processing or processed', () => {
@@ -115,7 +175,7 @@ describe('Snowflake load', () => {
 
   it('quarantine policy: ON_ERROR = CONTINUE, then drop quarantined rows', async () => {
     const plan = loadStatements('customers', BATCH, files(1), 'quarantine', AT);
-    await expect(show([...plan.clear, ...plan.validate, ...plan.copy, ...plan.dropRejected, ...plan.check, ...plan.countByFile])).toMatchFileSnapshot(
+    await expect(show([...plan.clear, ...plan.validate, ...plan.copy, ...plan.clearRejects, ...plan.dropRejected, ...plan.check, ...plan.countByFile])).toMatchFileSnapshot(
       fixture('load-customers-quarantine.sql'),
     );
     expect(plan.copy[0]!.text).toContain('ON_ERROR = CONTINUE');

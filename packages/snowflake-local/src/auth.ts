@@ -75,3 +75,10 @@ export function checkLogin(attempt: LoginAttempt, users: Readonly<Record<string,
       return false;
   }
 }
+
+/** The user a login without LOGIN_NAME identifies by its token (WORKLOAD_IDENTITY, OAUTH). */
+export function userForToken(attempt: LoginAttempt, users: Readonly<Record<string, LocalUser>>): string | undefined {
+  if (!['WORKLOAD_IDENTITY', 'OAUTH'].includes(attempt.authenticator.toUpperCase()) || attempt.token === undefined) return undefined;
+  const token = attempt.token;
+  return Object.entries(users).find(([, user]) => user.token !== undefined && same(user.token, token))?.[0];
+}

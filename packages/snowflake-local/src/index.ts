@@ -12,6 +12,7 @@ export type {
   LocalUser,
   StageFileSource,
   Endpoint,
+  OpenTransaction,
 } from './server.js';
 export type { ExecutedStatement } from './engine/engine.js';
 export { SnowflakeError } from './errors.js';

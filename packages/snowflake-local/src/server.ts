@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { checkLogin, type LocalUser, type LoginAttempt } from './auth.js';
+import { checkLogin, userForToken, type LocalUser, type LoginAttempt } from './auth.js';
 import { StageFiles, type StageFileSource } from './copy/stage-files.js';
 import { SnowflakeEngine, type Bindings, type ExecutedStatement, type Session } from './engine/engine.js';
 import type { StatementResult } from './engine/results.js';
@@ -28,8 +28,23 @@ export interface SnowflakeLocalOptions {
   readonly faults?: readonly FaultRule[];
   /** A statement still running after this long is answered "in progress" (code 333333) and polled; default 20 s. */
   readonly queryInProgressAfterMs?: number;
-  /** How long a DELETE/UPDATE/MERGE waits for another transaction's lock on its table; default 10 min. A deadlock fails at once. */
+  /**
+   * How long a DELETE/UPDATE/MERGE waits for another transaction's lock on its table when the session set no
+   * LOCK_TIMEOUT; default 10 min. A deadlock fails at once.
+   */
   readonly lockTimeoutMs?: number;
+  /**
+   * What METADATA$FILENAME holds in COPY: `stage-relative` (default: the path after the stage URL) or
+   * `bucket-path` (the object's path in the bucket, the stage's prefix included).
+   */
+  readonly metadataFilename?: 'stage-relative' | 'bucket-path';
+}
+
+/** A transaction left open by its session, and the tables it holds locked. */
+export interface OpenTransaction {
+  readonly sessionId: string;
+  readonly user: string;
+  readonly lockedTables: readonly string[];
 }
 
 /** One query-request as the server saw it (by requestId), for assertions about retries. */
@@ -90,6 +105,20 @@ export interface SnowflakeLocal {
    * through the same translation. Rows come back as objects of strings/null.
    */
   sql(sqlText: string, options?: { database?: string; schema?: string }): Promise<Record<string, string | null>[]>;
+  /** Plays the admin: runs each statement (e.g. the loader's `snowflakeAdminSql(...)`) outside any client session. */
+  runAdmin(statements: readonly string[]): Promise<void>;
+  /**
+   * Open transactions and their table locks. A client that dies mid-transaction never deletes its session,
+   * so its transaction stays open and keeps its locks, as on Snowflake until it aborts the transaction.
+   */
+  openTransactions(): OpenTransaction[];
+  /** SYSTEM$ABORT_TRANSACTION(<id>): roll back that session's open transaction, releasing its locks. */
+  abortTransaction(sessionId: string): Promise<void>;
+  /**
+   * Makes statements matching `sql` wait for each other until `parties` of them have arrived, then run
+   * together (a statement still alone after `timeoutMs` fails): proof that they could run at the same time.
+   */
+  rendezvous(rule: { sql: RegExp; parties: number; timeoutMs: number }): void;
   /** Files COPY has recorded as loaded into a table (Snowflake's load metadata). */
   loadHistory(table: string): { url: string; contentKey: string; rowsLoaded: number }[];
   stop(): Promise<void>;
@@ -232,6 +261,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     account,
     files: new StageFiles(options.objectStore, options.stageUrls),
     lockTimeoutMs: options.lockTimeoutMs ?? 600_000,
+    ...(options.metadataFilename ? { metadataFilename: options.metadataFilename } : {}),
   });
   const faults = new Faults();
   for (const rule of options.faults ?? []) faults.add(rule);
@@ -329,7 +359,7 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const body = (await readBody(req)) as { data?: Record<string, unknown> };
     const data = body.data ?? {};
     const str = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
-    const attempt: LoginAttempt = {
+    let attempt: LoginAttempt = {
       account: str('ACCOUNT_NAME') ?? '',
       user: str('LOGIN_NAME') ?? '',
       authenticator: (str('AUTHENTICATOR') ?? 'SNOWFLAKE').toUpperCase(),
@@ -342,7 +372,12 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
     const schema = upperName(url.searchParams.get('schemaName'));
     const warehouse = upperName(url.searchParams.get('warehouse'));
     const role = upperName(url.searchParams.get('roleName'));
-    const accepted = attempt.account.toUpperCase() === account.toUpperCase() && checkLogin(attempt, options.users);
+    // Workload identity (and OAuth) may omit LOGIN_NAME: the token identifies the user.
+    if (attempt.user === '' && attempt.token !== undefined && options.users) {
+      const owner = userForToken(attempt, options.users);
+      if (owner) attempt = { ...attempt, user: owner };
+    }
+    const accepted = attempt.account.toUpperCase() === account.toUpperCase() && attempt.user !== '' && checkLogin(attempt, options.users);
     loginLog.push({ account: attempt.account, user: attempt.user, authenticator: attempt.authenticator, accepted, database, schema, warehouse, role });
     if (!accepted) return gsError('390100', 'Incorrect username or password was specified.');
     const numericId = nextSessionId++;
@@ -622,6 +657,24 @@ export async function startSnowflakeLocal(options: SnowflakeLocalOptions = {}): 
       const [result] = await session.executeText(sqlText, undefined, 1);
       return result!.rowset.map((row) => Object.fromEntries(result!.rowtype.map((c, i) => [c.name, row[i] ?? null])));
     },
+    runAdmin: async (statements) => {
+      const session = await inspect();
+      session.facts.database = undefined;
+      session.facts.schema = undefined;
+      for (const text of statements) await session.executeText(text, undefined, 1);
+    },
+    openTransactions: () => {
+      const held = engine.locks.held();
+      return [...allSessions]
+        .filter((s) => s.engineSession.transactionOpen)
+        .map((s) => ({ sessionId: s.id, user: s.engineSession.facts.user, lockedTables: held.filter((h) => h.owner === s.id).map((h) => h.table) }));
+    },
+    abortTransaction: async (sessionId) => {
+      const session = [...allSessions].find((s) => s.id === sessionId);
+      if (!session) throw new Error(`no session ${JSON.stringify(sessionId)}`);
+      await session.engineSession.abortTransaction();
+    },
+    rendezvous: (rule) => engine.rendezvous(rule),
     loadHistory: (table) => {
       const [database, schema, name] = table.split('.');
       if (!database || !schema || !name) throw new TypeError(`loadHistory needs DATABASE.SCHEMA.TABLE, got ${JSON.stringify(table)}`);

@@ -9,14 +9,14 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBatchId, type BatchId } from '@batchline/batch-id';
 import { FileObjectStore } from '@batchline/s3-lifecycle';
-import { LoadRejectedError, openWarehouse, WarehouseError, type BatchFile, type CuratedRow, type Entity, type Warehouse } from '@batchline/snowflake-loader';
+import { LoadRejectedError, openWarehouse, snowflakeAdminSql, WarehouseError, type BatchFile, type CuratedRow, type Entity, type Warehouse } from '@batchline/snowflake-loader';
 import { startSnowflakeLocal, type SnowflakeLocal } from '../src/index.js';
 
 const B1 = toBatchId('20261126T0300');
 const B2 = toBatchId('20261126T0305');
 const B3 = toBatchId('20261126T0310');
 const STAGE_URL = 's3://batchline-e2e/firehose/';
-/** ARN-shaped, not a credential: setup() creates the storage integration only when one is given. */
+/** ARN-shaped, not a credential: the admin's storage integration records it. */
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/batchline-e2e';
 
 type Line = (string | number)[];
@@ -189,8 +189,10 @@ beforeAll(async () => {
     stageUrls: { [STAGE_URL]: 'firehose/' },
     users: { BATCHLINE_SVC: { publicKey } },
   });
+  // The admin's part (sql/snowflake/admin/): database, schema, storage integration, role and grants.
+  await server.runAdmin(snowflakeAdminSql({ database: 'RETAIL_DB', schema: 'RETAIL_SCHEMA', stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN, role: 'BATCHLINE', warehouse: 'LOAD_WH' }));
   snowflake = await openWarehouse(server.warehouseUrl({ warehouse: 'LOAD_WH' }), {
-    snowflake: { stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN },
+    snowflake: { stageUrl: STAGE_URL },
     env: { SNOWFLAKE_USER: 'batchline_svc', SNOWFLAKE_PRIVATE_KEY_PATH: keyPath },
   });
 });
@@ -207,7 +209,8 @@ describe('the Snowflake adapter through snowflake-sdk against snowflake-local', 
     await snowflake.setup();
     const statements = server.statements();
     const ran = (pattern: RegExp) => statements.filter((s) => s.ok && pattern.test(s.sqlText)).length;
-    expect(ran(/CREATE STORAGE INTEGRATION IF NOT EXISTS S3_INTEGRATION_PRO/)).toBe(2);
+    expect(ran(/CREATE STORAGE INTEGRATION IF NOT EXISTS S3_INTEGRATION_PRO/)).toBe(1); // the admin's, once
+    expect(statements.filter((s) => s.sessionId !== 'inspector' && /CREATE (DATABASE|SCHEMA|STORAGE INTEGRATION)/.test(s.sqlText))).toEqual([]);
     expect(ran(/CREATE OR REPLACE STAGE ORDERS_STAGE/)).toBe(2);
     expect(ran(/CREATE TABLE IF NOT EXISTS ORDERS_RAW/)).toBe(2);
     expect(statements.filter((s) => !s.ok)).toEqual([]);

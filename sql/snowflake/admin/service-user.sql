@@ -1,9 +1,7 @@
--- One-off, run by an admin (SECURITYADMIN / ACCOUNTADMIN), not by the loader: a service user that GitHub Actions
--- logs in as with its OIDC token (authenticator WORKLOAD_IDENTITY), and the role the loader needs.
--- No password, no key: Snowflake trusts tokens from the issuer for exactly this repository and branch.
--- Replace the placeholders by hand (see sql/README.md) and run it in a worksheet.
-CREATE ROLE IF NOT EXISTS {{ROLE}};
-
+-- Admin part 4 of 4 (SECURITYADMIN / USERADMIN): the service user GitHub Actions logs in as with its OIDC token
+-- (authenticator WORKLOAD_IDENTITY). No password, no key: Snowflake trusts tokens from the issuer for exactly this
+-- repository and branch (the subject becomes repo:<org>/<repo>:environment:<name> when the job uses an environment).
+-- Replace the placeholders by hand (see sql/README.md), or render them with `batchline-warehouse print-setup snowflake-admin`.
 CREATE USER IF NOT EXISTS {{USER}}
   TYPE = SERVICE
   WORKLOAD_IDENTITY = (
@@ -16,10 +14,6 @@ CREATE USER IF NOT EXISTS {{USER}}
 
 GRANT ROLE {{ROLE}} TO USER {{USER}};
 
-GRANT USAGE ON WAREHOUSE {{WAREHOUSE}} TO ROLE {{ROLE}};
-
-GRANT USAGE ON DATABASE {{DATABASE}} TO ROLE {{ROLE}};
-
-GRANT USAGE, CREATE TABLE, CREATE STAGE, CREATE FILE FORMAT ON SCHEMA {{DATABASE}}.{{SCHEMA}} TO ROLE {{ROLE}};
-
-GRANT USAGE ON INTEGRATION {{STORAGE_INTEGRATION}} TO ROLE {{ROLE}};
+-- A run killed mid-statement leaves its query running with no client: abort it instead of letting it finish
+-- (and hold its locks) unattended.
+ALTER USER {{USER}} SET ABORT_DETACHED_QUERY = TRUE;

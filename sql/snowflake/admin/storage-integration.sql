@@ -1,5 +1,5 @@
--- Storage integration: Snowflake assumes an IAM role to read the bucket; no AWS key is stored anywhere.
--- Needs ACCOUNTADMIN (or CREATE INTEGRATION). CREATE ... IF NOT EXISTS keeps the integration's external id
+-- Admin part 2 of 4 (ACCOUNTADMIN, or a role with CREATE INTEGRATION): the storage integration. Snowflake
+-- assumes an IAM role to read the bucket; no AWS key is stored anywhere. Its role's policy: docs/iam.md. CREATE ... IF NOT EXISTS keeps the integration's external id
 -- stable across re-runs; CREATE OR REPLACE would mint a new STORAGE_AWS_EXTERNAL_ID and break the trust policy.
 --
 -- After creating it, run DESC INTEGRATION {{STORAGE_INTEGRATION}} and copy STORAGE_AWS_IAM_USER_ARN and
@@ -15,8 +15,8 @@
 --     }]
 --   }
 --
--- The role's permission policy needs s3:GetObject, s3:GetObjectVersion on <bucket>/<root>* and
--- s3:ListBucket, s3:GetBucketLocation on the bucket (conditioned on the <root> prefix).
+-- The role's permission policy (docs/iam.md): s3:GetObject, s3:GetObjectVersion on <bucket>/<root>*,
+-- s3:ListBucket and s3:GetBucketLocation on the bucket (conditioned on the <root> prefix), and kms:Decrypt under SSE-KMS.
 CREATE STORAGE INTEGRATION IF NOT EXISTS {{STORAGE_INTEGRATION}}
   TYPE = EXTERNAL_STAGE
   STORAGE_PROVIDER = 'S3'

@@ -65,6 +65,37 @@ CREATE TABLE IF NOT EXISTS ORDER_CUSTOMER_DATE_PRICE (
   CUSTOMER_KEY      NUMBER(38,0) NOT NULL
 );
 
+-- State the loads and the transform keep per batch (sql/README.md, "State tables"): a batch's transform reads
+-- this batch's rows plus key lookups here instead of the whole history. No CLUSTER BY (automatic clustering
+-- costs credits): each load inserts its batch's rows sorted by key, so micro-partitions are naturally clustered
+-- by (BATCH_ID, key) and pruned by BATCH_ID filters and by the key range of a join's build side.
+CREATE TABLE IF NOT EXISTS ORDER_ARRIVALS (
+  BATCH_ID     VARCHAR NOT NULL,
+  O_ORDERKEY   NUMBER(38,0) NOT NULL,
+  O_CUSTKEY    NUMBER(38,0) NOT NULL,
+  O_ORDERDATE  DATE NOT NULL,
+  O_TOTALPRICE NUMBER(12,2) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_VERSIONS (
+  BATCH_ID  VARCHAR NOT NULL,
+  C_CUSTKEY NUMBER(38,0) NOT NULL,
+  C_NAME    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS ORDERS_WAITING (
+  BATCH_ID     VARCHAR NOT NULL,
+  O_ORDERKEY   NUMBER(38,0) NOT NULL,
+  O_CUSTKEY    NUMBER(38,0) NOT NULL,
+  O_ORDERDATE  DATE NOT NULL,
+  O_TOTALPRICE NUMBER(12,2) NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS BATCHLINE_MIGRATIONS (
+  NAME       VARCHAR NOT NULL,
+  APPLIED_AT TIMESTAMP_LTZ NOT NULL
+);
+
 -- One row per batch and task: the pipeline's persisted task state.
 CREATE TABLE IF NOT EXISTS BATCH_AUDIT (
   BATCH_ID       VARCHAR NOT NULL,

@@ -21,6 +21,12 @@ export interface CopyEnvironment {
   readonly files: StageFiles;
   readonly tmpDir: string;
   readonly facts: SessionFacts;
+  /**
+   * What METADATA$FILENAME holds: the path relative to the stage URL (`stage-relative`, the default), or the
+   * object's whole path in the bucket, the stage's prefix included (`bucket-path`). Snowflake's documentation
+   * leaves it open which one an external stage gives, so tests run the loader against both.
+   */
+  readonly metadataFilename?: 'stage-relative' | 'bucket-path';
   /** Runs SQL in the session's own connection and transaction. */
   run(sql: string, values?: DuckDBValue[]): Promise<DuckDBResultReader>;
 }
@@ -57,8 +63,10 @@ interface FileRowError {
 interface StagedFile {
   readonly index: number;
   readonly url: string;
-  /** Path relative to the stage URL: METADATA$FILENAME. */
+  /** Path relative to the stage URL (error messages). */
   readonly relative: string;
+  /** METADATA$FILENAME, as `metadataFilename` says. */
+  readonly metadataName: string;
   readonly contentKey: string;
   readonly missing: boolean;
   readonly rowsParsed: number;
@@ -250,14 +258,17 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
   urls = [...new Set(urls)];
 
   const files: StagedFile[] = [];
+  const nameOf = (url: string) => (env.metadataFilename === 'bucket-path' ? url.replace(/^[a-z0-9]+:\/\/[^/]+\//, '') : url.slice(stage.url.length));
   for (const url of urls) {
     const relative = url.slice(stage.url.length);
+    const metadataName = nameOf(url);
     const bytes = await env.files.read(url);
     if (!bytes) {
       files.push({
         index: files.length,
         url,
         relative,
+        metadataName,
         contentKey: '',
         missing: true,
         rowsParsed: 0,
@@ -276,6 +287,7 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
       index: files.length,
       url,
       relative,
+      metadataName,
       contentKey,
       missing: false,
       rowsParsed: parsed.rowsParsed,
@@ -330,6 +342,8 @@ export async function executeCopy(plan: CopyPlan, env: CopyEnvironment, bindValu
       const status = statusOf(loaded, errors.length, skipped);
       if (status !== 'LOAD_FAILED') loads.push({ url: file.url, contentKey: file.contentKey, loadedAt: now, rowsLoaded: loaded });
       if (plan.returnFailedOnly && errors.length === 0) continue;
+      // Under ON_ERROR = CONTINUE Snowflake skips a listed file that does not exist without a result row.
+      if (file.missing && plan.onError.kind === 'CONTINUE') continue;
       const first = errors[0];
       rowset.push([
         file.url,
@@ -380,7 +394,7 @@ async function evaluate(
       byId.push({ file, record });
       appender.appendBigInt(BigInt(byId.length));
       appender.appendInteger(file.index);
-      appender.appendVarchar(file.relative);
+      appender.appendVarchar(file.metadataName);
       appender.appendBigInt(BigInt(record.rowNumber));
       appender.appendVarchar(file.contentKey);
       for (let k = 0; k < fieldCount; k++) {

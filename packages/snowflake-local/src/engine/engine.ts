@@ -33,8 +33,17 @@ export type Bindings = Readonly<Record<string, Binding>>;
 export interface EngineOptions {
   readonly account: string;
   readonly files: StageFiles;
-  /** How long a DML statement waits for another transaction's table lock. */
+  /** How long a DML statement waits for another transaction's table lock, unless the session sets LOCK_TIMEOUT. */
   readonly lockTimeoutMs: number;
+  /** What METADATA$FILENAME holds (see CopyEnvironment). */
+  readonly metadataFilename?: 'stage-relative' | 'bucket-path';
+}
+
+/** Statements a test wants to run at the same time: each waits until `parties` have arrived (or fails). */
+export interface Rendezvous {
+  readonly sql: RegExp;
+  readonly parties: number;
+  readonly timeoutMs: number;
 }
 
 export interface LoginFacts {
@@ -53,6 +62,9 @@ export interface ExecutedStatement {
   readonly kind: Plan['kind'];
   readonly ok: boolean;
   readonly errorCode?: string;
+  /** When it started and ended (ms since the epoch, high resolution), for overlap assertions. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
 }
 
 const NO_DATABASE = '__SNOWFLAKE_LOCAL_NO_DATABASE';
@@ -71,7 +83,35 @@ export class SnowflakeEngine {
   readonly catalog = new Catalog();
   readonly locks: TableLocks;
   readonly executed: ExecutedStatement[] = [];
-  private readonly sessions = new Set<Session>();
+  readonly sessions = new Set<Session>();
+  private readonly gates: { rule: Rendezvous; arrived: number; release: (() => void)[]; open: boolean }[] = [];
+
+  /** Arms a rendezvous: matching statements wait for each other before they run. */
+  rendezvous(rule: Rendezvous): void {
+    this.gates.push({ rule, arrived: 0, release: [], open: false });
+  }
+
+  /** Waits at every armed rendezvous the statement matches; a party that waits in vain fails. */
+  async meet(sqlText: string): Promise<void> {
+    for (const gate of this.gates) {
+      if (gate.open || !gate.rule.sql.test(sqlText)) continue;
+      gate.arrived++;
+      if (gate.arrived >= gate.rule.parties) {
+        gate.open = true;
+        for (const release of gate.release.splice(0)) release();
+        continue;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new SnowflakeError('000630', '57014', `snowflake-local rendezvous: ${gate.arrived} of ${gate.rule.parties} statements matching ${gate.rule.sql} arrived within ${gate.rule.timeoutMs} ms; they did not run at the same time`));
+        }, gate.rule.timeoutMs);
+        gate.release.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -191,27 +231,47 @@ export class Session {
     return results;
   }
 
-  private record(sqlText: string, kind: Plan['kind'], error?: SnowflakeError): void {
-    this.engine.executed.push({ sessionId: this.facts.sessionId, sqlText, kind, ok: !error, ...(error ? { errorCode: error.code } : {}) });
+  private record(sqlText: string, kind: Plan['kind'], startedAt: number, error?: SnowflakeError): void {
+    const finishedAt = performance.timeOrigin + performance.now();
+    this.engine.executed.push({ sessionId: this.facts.sessionId, sqlText, kind, ok: !error, ...(error ? { errorCode: error.code } : {}), startedAt, finishedAt });
+  }
+
+  /** True while a transaction is open (a client that died mid-transaction leaves it open, locks and all). */
+  get transactionOpen(): boolean {
+    return this.inTransaction;
+  }
+
+  /** SYSTEM$ABORT_TRANSACTION: roll the open transaction back and release its locks. */
+  async abortTransaction(): Promise<void> {
+    await this.rollback();
   }
 
   async executeStatement(tokens: Token[], bindings: Bindings | undefined, bindOffset: number): Promise<StatementResult> {
     const sqlText = tokens.map((t) => t.text).join('').trim();
     let kind: Plan['kind'] | 'unplanned' = 'unplanned';
+    let startedAt = performance.timeOrigin + performance.now();
     try {
       const { plan } = planStatement(tokens, { session: this.facts, bindOffset }, this.source);
       kind = plan.kind;
       if (this.transactionAborted && plan.kind !== 'rollback' && plan.kind !== 'commit') throw this.abortedError();
+      await this.engine.meet(sqlText);
+      startedAt = performance.timeOrigin + performance.now();
       const result = await this.run(plan, bindings);
-      this.record(sqlText, plan.kind);
+      this.record(sqlText, plan.kind, startedAt);
       return result;
     } catch (e) {
       const error = fromDuckDbError(e);
       if (this.inTransaction && !(e instanceof SnowflakeError)) await this.probeTransaction();
       if (!this.inTransaction) this.engine.locks.releaseAll(this.facts.sessionId);
-      this.record(sqlText, kind === 'unplanned' ? 'query' : kind, error);
+      this.record(sqlText, kind === 'unplanned' ? 'query' : kind, startedAt, error);
       throw error;
     }
+  }
+
+  /** The session's LOCK_TIMEOUT (seconds) when set, else the server's default. */
+  private lockTimeoutMs(): number {
+    const value = this.parameters.get('LOCK_TIMEOUT');
+    return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value * 1000 : this.engine.options.lockTimeoutMs;
   }
 
   private abortedError(): SnowflakeError {
@@ -337,7 +397,7 @@ export class Session {
       case 'query': {
         await this.ensureUse();
         const { rows } = this.bindValues(plan.binds, bindings);
-        if (plan.target) await engine.locks.acquire(duckName(plan.target), this.facts.sessionId, plan.sql);
+        if (plan.target) await engine.locks.acquire(duckName(plan.target), this.facts.sessionId, plan.sql, this.lockTimeoutMs());
         try {
           if (!this.inTransaction && rows.length > 1) {
             // an array bind is one statement: all rows or none
@@ -358,7 +418,7 @@ export class Session {
       }
       case 'truncate': {
         await this.ensureUse();
-        await engine.locks.acquire(duckName(plan.table), this.facts.sessionId, 'TRUNCATE');
+        await engine.locks.acquire(duckName(plan.table), this.facts.sessionId, 'TRUNCATE', this.lockTimeoutMs());
         try {
           const exists = (await this.duck(`SELECT 1 FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3`, [plan.table.database, plan.table.schema, plan.table.name])).getRows().length > 0;
           if (!exists) {
@@ -382,6 +442,7 @@ export class Session {
           files: engine.options.files,
           tmpDir: engine.tmpDir,
           facts: this.facts,
+          ...(engine.options.metadataFilename ? { metadataFilename: engine.options.metadataFilename } : {}),
           run: (sql, values) => this.duck(sql, values),
         }, rows[0]!);
         if (outcome.loads.length > 0) {

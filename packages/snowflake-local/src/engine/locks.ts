@@ -34,7 +34,12 @@ export class TableLocks {
     return undefined;
   }
 
-  async acquire(table: string, owner: string, statement: string): Promise<void> {
+  /** The session holding each locked table (a dead client's session keeps its locks until aborted). */
+  held(): { table: string; owner: string }[] {
+    return [...this.holders].map(([table, owner]) => ({ table, owner }));
+  }
+
+  async acquire(table: string, owner: string, statement: string, timeoutMs: number = this.timeoutMs): Promise<void> {
     const holder = this.holders.get(table);
     if (holder === undefined || holder === owner) {
       this.holders.set(table, owner);
@@ -53,14 +58,16 @@ export class TableLocks {
         this.waiting.delete(owner);
         const queue = this.queues.get(table) ?? [];
         this.queues.set(table, queue.filter((w) => w.timer !== timer));
+        // Snowflake names the transaction holding the lock, so it can be ended with SYSTEM$ABORT_TRANSACTION.
         reject(
           new SnowflakeError(
             '000625',
             '57014',
-            `Statement '${statement.slice(0, 60)}' has been waiting for a lock on table ${table} longer than ${this.timeoutMs} ms and was aborted.`,
+            `Statement '${statement.slice(0, 60)}' was aborted: table ${table} is locked by transaction ${holder}, which has not released it, ` +
+              `and the statement waited longer than LOCK_TIMEOUT (${timeoutMs / 1000} s).`,
           ),
         );
-      }, this.timeoutMs);
+      }, timeoutMs);
       const queue = this.queues.get(table) ?? [];
       queue.push({ owner, resolve, reject, timer });
       this.queues.set(table, queue);

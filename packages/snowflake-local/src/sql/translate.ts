@@ -366,6 +366,32 @@ export class Translator {
         const start = `(CASE WHEN (${a(1)}) = 0 THEN 1 ELSE (${a(1)}) END)`;
         return `SUBSTRING(${a(0)}, ${start}${args.length === 3 ? `, ${a(2)}` : ''})`;
       }
+      case 'POSITION':
+      case 'CHARINDEX': {
+        // POSITION(needle IN haystack) or POSITION(needle, haystack[, start]): 1-based, 0 when absent, as in DuckDB.
+        let needle: string;
+        let haystack: string;
+        let from: string | undefined;
+        if (name === 'POSITION' && args.length === 1) {
+          let depth = 0;
+          const at = args[0]!.findIndex((t) => {
+            if (isOp(t, '(')) depth++;
+            if (isOp(t, ')')) depth--;
+            return depth === 0 && isWord(t, 'IN');
+          });
+          if (at < 0) throw compilationError(`syntax error: ${name} needs <expr> IN <expr> or two arguments`);
+          needle = this.tokens(args[0]!.slice(0, at));
+          haystack = this.tokens(args[0]!.slice(at + 1));
+        } else {
+          arity(2, 3);
+          needle = a(0);
+          haystack = a(1);
+          if (args.length === 3) from = a(2);
+        }
+        if (from === undefined) return `POSITION((${needle}) IN (${haystack}))`;
+        // From a start position: search the rest, then shift back (0 stays 0).
+        return `(CASE WHEN POSITION((${needle}) IN SUBSTRING((${haystack}), (${from}))) = 0 THEN 0 ELSE POSITION((${needle}) IN SUBSTRING((${haystack}), (${from}))) + (${from}) - 1 END)`;
+      }
       case 'IFF':
         arity(3);
         return `(CASE WHEN ${a(0)} THEN ${a(1)} ELSE ${a(2)} END)`;

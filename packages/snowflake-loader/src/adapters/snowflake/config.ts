@@ -24,6 +24,12 @@ export interface SnowflakeOptions {
    * In GitHub Actions: `token: () => core.getIDToken('snowflakecomputing.com')`.
    */
   readonly token?: () => Promise<string> | string;
+  /**
+   * WORKLOAD_IDENTITY only: the ambient identity's token (in GitHub Actions, the job's OIDC token for
+   * `snowflakecomputing.com`). Used when no explicit token (`token`, SNOWFLAKE_TOKEN, a token file) is set, and
+   * ignored for every other authenticator, so it never replaces an OAuth or programmatic access token.
+   */
+  readonly workloadIdentityToken?: () => Promise<string> | string;
   /** Another endpoint than `https://<account>.snowflakecomputing.com`, e.g. a local test server. */
   readonly accessUrl?: string;
   /** JSON file with these settings (no secrets). Env: BATCHLINE_SNOWFLAKE_CONFIG. */
@@ -32,8 +38,12 @@ export interface SnowflakeOptions {
   readonly stageUrl?: string;
   /** setup(): storage integration name. Default S3_INTEGRATION_PRO. */
   readonly storageIntegration?: string;
-  /** setup(): IAM role Snowflake assumes to read the bucket; the integration is created only when set. */
+  /** Kept for compatibility: the storage integration is created by the admin script (sql/snowflake/admin/), never by setup(). */
   readonly storageAwsRoleArn?: string;
+  /** Session LOCK_TIMEOUT in seconds (0-43200). Env SNOWFLAKE_LOCK_TIMEOUT. Default 300. */
+  readonly lockTimeoutSeconds?: number;
+  /** Session STATEMENT_TIMEOUT_IN_SECONDS (1-604800). Env SNOWFLAKE_STATEMENT_TIMEOUT. Default 3600. */
+  readonly statementTimeoutSeconds?: number;
 }
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,254}$/, 'expected an unquoted identifier (letters, digits, _ or $)');
@@ -48,6 +58,8 @@ const nonSecretSettings = {
   stageUrl: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s'\\]*)?\/$/, 'expected s3://bucket/prefix/ ending in "/"').optional(),
   storageIntegration: identifier.optional(),
   storageAwsRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected arn:aws:iam::<12 digits>:role/<name>').optional(),
+  lockTimeoutSeconds: z.coerce.number().int('expected whole seconds').min(0).max(43_200, 'expected at most 43200 (Snowflake\'s own default, 12 h)').optional(),
+  statementTimeoutSeconds: z.coerce.number().int('expected whole seconds').min(1, 'expected at least 1 (0 would mean no limit)').max(604_800, 'expected at most 604800 (7 days)').optional(),
 };
 const fileSchema = z.strictObject(nonSecretSettings);
 const urlQuerySchema = z.strictObject({
@@ -72,14 +84,29 @@ export type SnowflakeCredential =
   | { readonly kind: 'password'; readonly password: string };
 
 export interface SnowflakeConfig extends SnowflakeTarget {
-  readonly user: string;
+  /** Absent for WORKLOAD_IDENTITY: Snowflake identifies the service user from the token. */
+  readonly user?: string;
   readonly authenticator: SnowflakeAuthenticator;
   readonly warehouse?: string;
   readonly role?: string;
   readonly accessUrl?: string;
   readonly credential: SnowflakeCredential;
   readonly stage?: { readonly url: string; readonly integration: string; readonly awsRoleArn?: string };
+  /** Session LOCK_TIMEOUT (seconds): how long a statement waits for a lock another transaction holds. */
+  readonly lockTimeoutSeconds: number;
+  /** Session STATEMENT_TIMEOUT_IN_SECONDS: no statement runs longer. */
+  readonly statementTimeoutSeconds: number;
 }
+
+/** Authenticators whose token names the user, so SNOWFLAKE_USER may be left out. */
+export const USER_FROM_TOKEN: readonly SnowflakeAuthenticator[] = ['WORKLOAD_IDENTITY'];
+
+/**
+ * Defaults that fail fast instead of Snowflake's 12 h / 2 days: a lock left by a killed run blocks a rerun
+ * for at most 5 minutes, and no statement of a load runs more than an hour.
+ */
+export const DEFAULT_LOCK_TIMEOUT_SECONDS = 300;
+export const DEFAULT_STATEMENT_TIMEOUT_SECONDS = 3600;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -141,6 +168,8 @@ function fromEnv(env: Env) {
     stageUrl: pick('BATCHLINE_STAGE_URL'),
     storageIntegration: pick('BATCHLINE_STORAGE_INTEGRATION'),
     storageAwsRoleArn: pick('BATCHLINE_STORAGE_AWS_ROLE_ARN'),
+    lockTimeoutSeconds: pick('SNOWFLAKE_LOCK_TIMEOUT'),
+    statementTimeoutSeconds: pick('SNOWFLAKE_STATEMENT_TIMEOUT'),
   };
   const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
   const checked = fileSchema.safeParse(defined);
@@ -153,12 +182,11 @@ export async function resolveSnowflakeConfig(url: string, options: SnowflakeOpti
   const target = parseSnowflakeUrl(url);
   const configFile = options.configFile ?? env.BATCHLINE_SNOWFLAKE_CONFIG;
   const file = configFile ? await readConfigFile(configFile) : {};
-  const { token, configFile: _ignored, ...explicit } = options;
+  const { token, workloadIdentityToken, configFile: _ignored, ...explicit } = options;
   const checkedOptions = fileSchema.safeParse(Object.fromEntries(Object.entries(explicit).filter(([, v]) => v !== undefined)));
   if (!checkedOptions.success) throw new WarehouseConfigError(`Invalid Snowflake options: ${describeIssues(checkedOptions.error)}`);
   const s = { ...file, ...fromEnv(env), ...target.query, ...checkedOptions.data };
 
-  if (!s.user) throw new WarehouseConfigError('No Snowflake user: set SNOWFLAKE_USER (or ?user= in the URL, or "user" in the config file)');
   const tokenConfigured = token !== undefined || s.tokenFilePath !== undefined || env.SNOWFLAKE_TOKEN !== undefined;
   const authenticator: SnowflakeAuthenticator | undefined =
     s.authenticator ?? (s.privateKeyPath ? 'SNOWFLAKE_JWT' : undefined);
@@ -167,6 +195,13 @@ export async function resolveSnowflakeConfig(url: string, options: SnowflakeOpti
       `No Snowflake authenticator: set SNOWFLAKE_AUTHENTICATOR to one of ${AUTHENTICATORS.join(', ')}` +
         (tokenConfigured ? ' (a token is configured: WORKLOAD_IDENTITY, OAUTH or PROGRAMMATIC_ACCESS_TOKEN?)' : '') +
         ', or SNOWFLAKE_PRIVATE_KEY_PATH for key-pair authentication',
+    );
+  }
+
+  if (!s.user && !USER_FROM_TOKEN.includes(authenticator)) {
+    throw new WarehouseConfigError(
+      `No Snowflake user: ${authenticator} needs one; set SNOWFLAKE_USER (or ?user= in the URL, or "user" in the config file). ` +
+        'Only WORKLOAD_IDENTITY works without: Snowflake identifies the service user from the token',
     );
   }
 
@@ -181,7 +216,8 @@ export async function resolveSnowflakeConfig(url: string, options: SnowflakeOpti
     if (!password) throw new WarehouseConfigError('Authenticator SNOWFLAKE (password, for local use) needs SNOWFLAKE_PASSWORD in the environment');
     credential = { kind: 'password', password };
   } else {
-    credential = { kind: 'token', getToken: tokenSource(authenticator, token, s.tokenFilePath, env.SNOWFLAKE_TOKEN) };
+    const ambient = authenticator === 'WORKLOAD_IDENTITY' ? workloadIdentityToken : undefined;
+    credential = { kind: 'token', getToken: tokenSource(authenticator, token, s.tokenFilePath, env.SNOWFLAKE_TOKEN, ambient) };
   }
 
   const stage = s.stageUrl
@@ -191,13 +227,15 @@ export async function resolveSnowflakeConfig(url: string, options: SnowflakeOpti
     account: target.account,
     database: target.database,
     schema: target.schema,
-    user: s.user,
+    ...(s.user ? { user: s.user } : {}),
     authenticator,
     ...(s.warehouse ? { warehouse: s.warehouse } : {}),
     ...(s.role ? { role: s.role } : {}),
     ...(s.accessUrl ? { accessUrl: s.accessUrl } : {}),
     credential,
     ...(stage ? { stage } : {}),
+    lockTimeoutSeconds: s.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS,
+    statementTimeoutSeconds: s.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS,
   };
 }
 
@@ -207,6 +245,7 @@ function tokenSource(
   callback: SnowflakeOptions['token'],
   tokenFilePath: string | undefined,
   envToken: string | undefined,
+  ambient: SnowflakeOptions['workloadIdentityToken'],
 ): () => Promise<string> {
   const check = (value: unknown, from: string): string => {
     if (typeof value !== 'string' || value.trim().length === 0) throw new WarehouseConfigError(`${authenticator}: the token from ${from} is empty`);
@@ -225,8 +264,10 @@ function tokenSource(
       return check(text, `the token file ${tokenFilePath}`);
     };
   }
+  if (ambient) return async () => check(await ambient(), 'the workload identity provider (GitHub Actions OIDC)');
   throw new WarehouseConfigError(
-    `${authenticator} needs a token: pass options.snowflake.token (a callback), set SNOWFLAKE_TOKEN, or SNOWFLAKE_TOKEN_FILE_PATH`,
+    `${authenticator} needs a token: pass options.snowflake.token (a callback), set SNOWFLAKE_TOKEN, or SNOWFLAKE_TOKEN_FILE_PATH` +
+      (authenticator === 'WORKLOAD_IDENTITY' ? ' (in GitHub Actions, give the job `permissions: id-token: write`)' : ''),
   );
 }
 

@@ -2,7 +2,7 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConfigureOptions, Connection, ConnectionOptions, LogLevel, SnowflakeError } from 'snowflake-sdk';
-import { WarehouseConfigError, WarehouseError } from '../../errors.js';
+import { WarehouseConfigError, WarehouseError, WarehouseLockedError } from '../../errors.js';
 import type { Row, SqlSession } from '../../sql-session.js';
 import type { Statement } from '../../sql-text.js';
 import type { SnowflakeConfig } from './config.js';
@@ -53,7 +53,7 @@ async function loadSdk(): Promise<SnowflakeSdk> {
 export async function connectionOptions(config: SnowflakeConfig): Promise<ConnectionOptions> {
   const options: ConnectionOptions = {
     account: config.account,
-    username: config.user,
+    ...(config.user ? { username: config.user } : {}),
     authenticator: config.authenticator,
     database: config.database,
     schema: config.schema,
@@ -78,6 +78,15 @@ export function driverError(error: unknown, context: string): WarehouseError {
   const sqlState = e?.sqlState === undefined ? undefined : String(e.sqlState);
   const queryId = (e?.data as { queryId?: string } | undefined)?.queryId;
   const tags = [code && `code ${code}`, sqlState && `SQL state ${sqlState}`, queryId && `query ${queryId}`].filter(Boolean).join(', ');
+  if (code === '000625' || /LOCK_TIMEOUT|waiting for a lock|lock has not yet been released/i.test(e?.message ?? '')) {
+    const transaction = /transaction (\d+)/i.exec(e?.message ?? '')?.[1];
+    return new WarehouseLockedError(
+      `Snowflake ${context} failed: a table it needs is locked by another transaction (${e?.message ?? String(error)}${tags ? `; ${tags}` : ''}). ` +
+        'If no other run is active, a killed run left its transaction open: Snowflake keeps its locks until it aborts it. ' +
+        `End it now with SELECT SYSTEM$ABORT_TRANSACTION(${transaction ?? '<transaction id from SHOW LOCKS>'}), then rerun (see the README, "Locks left by a killed run").`,
+      { ...(code ? { code } : {}), ...(sqlState ? { sqlState } : {}), ...(queryId ? { queryId } : {}), cause: error, permanent: false },
+    );
+  }
   return new WarehouseError(`Snowflake ${context} failed: ${e?.message ?? String(error)}${tags ? ` (${tags})` : ''}`, {
     ...(code ? { code } : {}),
     ...(sqlState ? { sqlState } : {}),
@@ -98,7 +107,7 @@ export async function connect(config: SnowflakeConfig): Promise<Connection> {
   }
   const connection = sdk.createConnection(options);
   await new Promise<void>((resolve, reject) => {
-    connection.connect((error) => (error ? reject(driverError(error, `login as ${config.user} to ${config.account}`)) : resolve()));
+    connection.connect((error) => (error ? reject(driverError(error, `login as ${config.user ?? `the ${config.authenticator} token's user`} to ${config.account}`)) : resolve()));
   });
   return connection;
 }

@@ -1,15 +1,15 @@
 // The production engine: Snowflake through snowflake-sdk (loaded on first use).
 import type { BatchId } from '@batchline/batch-id';
-import { LoadMismatchError, LoadRejectedError, WarehouseConfigError } from '../../errors.js';
+import { LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from '../../errors.js';
 import { checkLoadRequest, locatedFileName, stageFileName } from '../../load-request.js';
 import * as operations from '../../operations.js';
-import { common, snowflake as sfSql } from '../../sql-files.js';
+import { common } from '../../sql-files.js';
 import { asNumber, runAll, type Cell, type Row, type SqlEngine, type SqlSession } from '../../sql-session.js';
 import { renderStatement, renderStatements } from '../../sql-text.js';
 import type { BatchFile, BatchLocation, Entity, FileLoadResult, LoadRequest, LoadResult, OpenWarehouseOptions, TaskAudit, TransformResult, Warehouse } from '../../warehouse-contract.js';
 import { resolveSnowflakeConfig, type SnowflakeConfig } from './config.js';
 import { connect, disconnect, SnowflakeSession } from './connection.js';
-import { insertRejectStatements, loadStatements, setupStatements, type RejectRow } from './statements.js';
+import { insertRejectStatements, loadStatements, sessionStatements, setupStatements, type RejectRow } from './statements.js';
 
 export async function openSnowflakeWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const config = await resolveSnowflakeConfig(url, options.snowflake, options.env ?? process.env);
@@ -40,7 +40,21 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
 
   async setup(): Promise<void> {
     // DDL commits implicitly in Snowflake, so setup runs outside a transaction; every statement is idempotent.
-    await this.withConnection((session) => runAll(session, setupStatements(this.config)));
+    // The database, schema and storage integration are the admin's part (sql/snowflake/admin/), never created here.
+    await this.withConnection(async (session) => {
+      try {
+        await runAll(session, setupStatements(this.config));
+      } catch (error) {
+        if (error instanceof WarehouseError && /does not exist|not authorized|no current (database|schema)|cannot perform/i.test(error.message)) {
+          throw new WarehouseConfigError(
+            `batchline setup creates only the loader's file format, stages and tables in ${this.config.database}.${this.config.schema}; ` +
+              `an admin runs sql/snowflake/admin/*.sql first (database, schema, storage integration, role and grants; ` +
+              `\`batchline-warehouse print-setup snowflake-admin\` renders them). ${error.message}`,
+          );
+        }
+        throw error;
+      }
+    });
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
@@ -53,8 +67,10 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
 
       const parsed = new Map<string, number>();
       if (files.length > 0) {
+      const answered = new Set<string>();
+      let rejects: RejectRow[] = [];
         // 1. Every bad record, without loading (checks column counts, which a transforming COPY does not).
-        const rejects = await this.validate(session, plan.validate, entity, batchId, location, files);
+        rejects = await this.validate(session, plan.validate, entity, batchId, location, files);
         if (rejects.length > 0 && onError === 'abort') {
           const first = rejects[0]!;
           const inFile = rejects.filter((r) => r.sourceFile === first.sourceFile).length;
@@ -63,15 +79,26 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         // 2. The load itself: exactly the manifest's files.
         for (const statement of plan.copy) {
           const { rows } = await session.run(statement);
-          for (const row of rows) this.readCopyRow(row, entity, batchId, location, files, parsed);
+          for (const row of rows) this.readCopyRow(row, entity, batchId, location, files, parsed, answered);
         }
-        // 3. Quarantine.
-        if (rejects.length > 0) {
-          await runAll(session, insertRejectStatements(entity, batchId, rejects, now));
-          await runAll(session, plan.dropRejected);
+        // Under ON_ERROR = CONTINUE Snowflake skips a listed file it cannot find without a result row: every
+        // requested file with bytes must have exactly one. (An empty object may go unreported: it holds no record.)
+        const unanswered = files.filter((f) => f.size > 0 && !answered.has(f.path));
+        if (unanswered.length > 0) {
+          throw new LoadMismatchError(
+            `Load of ${entity} batch ${batchId}: COPY returned no result for ${unanswered.length} requested file(s) (missing from ${location}/${batchId}/ on the stage?): ` +
+              `${unanswered.slice(0, 5).map((f) => JSON.stringify(f.path)).join(', ')}${unanswered.length > 5 ? ', …' : ''}; rolled back`,
+          );
         }
       }
       await operations.runChecks(session, plan.check);
+      // 3. Everything that writes the shared LOAD_REJECTS (and, below, BATCH_AUDIT) comes last: a DELETE locks the
+      // table until COMMIT, so the other entity's load waits only for this short tail, never for a COPY.
+      await runAll(session, plan.clearRejects);
+      if (rejects.length > 0) {
+        await runAll(session, insertRejectStatements(entity, batchId, rejects, now));
+        await runAll(session, plan.dropRejected);
+      }
       if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
 
       const counts = new Map<string, { loaded: number; rejected: number }>();
@@ -141,11 +168,21 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
     return [...byRecord.values()].sort((a, b) => order.get(a.sourceFile)! - order.get(b.sourceFile)! || (a.sourceRow ?? 0) - (b.sourceRow ?? 0));
   }
 
-  private readCopyRow(row: Row, entity: Entity, batchId: BatchId, location: BatchLocation, files: readonly BatchFile[], parsed: Map<string, number>): void {
+  private readCopyRow(
+    row: Row,
+    entity: Entity,
+    batchId: BatchId,
+    location: BatchLocation,
+    files: readonly BatchFile[],
+    parsed: Map<string, number>,
+    answered: Set<string>,
+  ): void {
     const reported = String(cell(row, 'file') ?? '');
     const status = String(cell(row, 'status') ?? '');
     const file = matchReadFile(reported, location, batchId, files);
-    if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY reported a file outside the request: ${reported || JSON.stringify(row)}`);
+    if (!file) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY reported a file outside the request: ${JSON.stringify(reported) || JSON.stringify(row)}`);
+    if (answered.has(file.path)) throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY reported ${JSON.stringify(file.path)} twice; rolled back`);
+    answered.add(file.path);
     if (status !== 'LOADED' && status !== 'PARTIALLY_LOADED') {
       const first = cell(row, 'first_error');
       throw new LoadMismatchError(`Load of ${entity} batch ${batchId}: COPY ${status} ${file.path}${first ? `: ${String(first)}` : ''}; rolled back`);
@@ -192,7 +229,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
     const connection = await connect(this.config);
     try {
       const session = new SnowflakeSession(connection);
-      await runAll(session, renderStatements(sfSql.session));
+      await runAll(session, sessionStatements(this.config));
       return await fn(session);
     } finally {
       await disconnect(connection);

@@ -1,7 +1,6 @@
 // The Snowflake statements for setup and load, rendered from sql/ (pure: checked as text in tests).
 import type { BatchId } from '@batchline/batch-id';
 import { byEntity, common, snowflake as sfSql } from '../../sql-files.js';
-import { locatedFileName } from '../../load-request.js';
 import { inlineBatchId, inlineIdentifier, inlinePositiveInteger, inlineString, inlineStringList, renderStatements, SqlTemplateError, type BindValue, type InlineSql, type Statement } from '../../sql-text.js';
 import { BATCH_LOCATIONS, type BatchFile, type BatchLocation, type Entity, type OnErrorPolicy } from '../../warehouse-contract.js';
 import type { SnowflakeConfig } from './config.js';
@@ -9,22 +8,10 @@ import type { SnowflakeConfig } from './config.js';
 /** Snowflake accepts at most 1000 names in one FILES = (...) list. */
 export const FILES_PER_COPY = 1000;
 
-export function setupStatements(config: Pick<SnowflakeConfig, 'database' | 'schema' | 'stage'>): Statement[] {
-  const statements = renderStatements(sfSql.setup.database, {
-    DATABASE: inlineIdentifier(config.database, 'database'),
-    SCHEMA: inlineIdentifier(config.schema, 'schema'),
-  });
+/** `batchline setup`, as the loader role: file format, stages (when a stage URL is set) and tables. Never a database or integration. */
+export function setupStatements(config: Pick<SnowflakeConfig, 'stage'>): Statement[] {
+  const statements = renderStatements(sfSql.setup.fileFormat);
   const stage = config.stage;
-  if (stage?.awsRoleArn) {
-    statements.push(
-      ...renderStatements(sfSql.setup.storageIntegration, {
-        STORAGE_INTEGRATION: inlineIdentifier(stage.integration, 'storage integration'),
-        STORAGE_AWS_ROLE_ARN: inlineString(stage.awsRoleArn, 'IAM role ARN'),
-        STORAGE_ALLOWED_LOCATION: inlineString(stage.url, 'stage URL'),
-      }),
-    );
-  }
-  statements.push(...renderStatements(sfSql.setup.fileFormat));
   if (stage) {
     statements.push(
       ...renderStatements(sfSql.setup.stages, {
@@ -38,8 +25,81 @@ export function setupStatements(config: Pick<SnowflakeConfig, 'database' | 'sche
   return statements;
 }
 
+export interface AdminSettings {
+  readonly database: string;
+  readonly schema: string;
+  /** Stage URL above the entity roots (the integration's allowed location), e.g. s3://bucket/firehose/. */
+  readonly stageUrl?: string;
+  readonly storageIntegration?: string;
+  /** The IAM role the integration assumes; the integration is rendered only with it. */
+  readonly storageAwsRoleArn?: string;
+  readonly role?: string;
+  readonly warehouse?: string;
+  /** The workload-identity service user (rendered only with `githubOidcSubject`). */
+  readonly user?: string;
+  readonly githubOidcSubject?: string;
+}
+
+/** The admin's part (sql/snowflake/admin/), rendered: what an admin runs once before `batchline setup`. */
+export function adminStatements(settings: AdminSettings): Statement[] {
+  const integration = inlineIdentifier(settings.storageIntegration ?? 'S3_INTEGRATION_PRO', 'storage integration');
+  const statements = renderStatements(sfSql.admin.database, {
+    DATABASE: inlineIdentifier(settings.database, 'database'),
+    SCHEMA: inlineIdentifier(settings.schema, 'schema'),
+  });
+  if (settings.storageAwsRoleArn && settings.stageUrl) {
+    statements.push(
+      ...renderStatements(sfSql.admin.storageIntegration, {
+        STORAGE_INTEGRATION: integration,
+        STORAGE_AWS_ROLE_ARN: inlineString(settings.storageAwsRoleArn, 'IAM role ARN'),
+        STORAGE_ALLOWED_LOCATION: inlineString(settings.stageUrl, 'stage URL'),
+      }),
+    );
+  }
+  if (settings.role && settings.warehouse) {
+    const role = inlineIdentifier(settings.role, 'role');
+    const warehouse = inlineIdentifier(settings.warehouse, 'warehouse');
+    statements.push(
+      ...renderStatements(sfSql.admin.loaderRole, {
+        ROLE: role,
+        WAREHOUSE: warehouse,
+        DATABASE: inlineIdentifier(settings.database, 'database'),
+        SCHEMA: inlineIdentifier(settings.schema, 'schema'),
+        STORAGE_INTEGRATION: integration,
+      }),
+    );
+    if (settings.user && settings.githubOidcSubject) {
+      statements.push(
+        ...renderStatements(sfSql.admin.serviceUser, {
+          USER: inlineIdentifier(settings.user, 'user'),
+          ROLE: role,
+          WAREHOUSE: warehouse,
+          GITHUB_OIDC_SUBJECT: inlineString(settings.githubOidcSubject, 'GitHub OIDC subject'),
+        }),
+      );
+    }
+  }
+  return statements;
+}
+
+/** sql/snowflake/session.sql with the configured timeouts. */
+export function sessionStatements(config: Pick<SnowflakeConfig, 'lockTimeoutSeconds' | 'statementTimeoutSeconds'>): Statement[] {
+  return renderStatements(sfSql.session, {
+    LOCK_TIMEOUT: inlineNonNegativeInteger(config.lockTimeoutSeconds, 'LOCK_TIMEOUT'),
+    STATEMENT_TIMEOUT: inlinePositiveInteger(config.statementTimeoutSeconds, 'STATEMENT_TIMEOUT_IN_SECONDS'),
+  });
+}
+
+function inlineNonNegativeInteger(value: number, what: string): InlineSql {
+  if (!Number.isSafeInteger(value) || value < 0) throw new SqlTemplateError(`Invalid ${what} ${String(value)}: expected a whole number of seconds >= 0`);
+  return { sql: String(value) };
+}
+
 export interface LoadStatements {
+  /** First: the batch's raw rows of this entity. */
   readonly clear: Statement[];
+  /** After the COPY, with every other LOAD_REJECTS write: the batch's previous rejects of this entity. */
+  readonly clearRejects: Statement[];
   readonly validate: Statement[];
   readonly copy: Statement[];
   readonly dropRejected: Statement[];
@@ -66,12 +126,9 @@ export function loadStatements(
   const batch = { batch_id: batchId };
   const chunks: (readonly BatchFile[])[] = [];
   for (let i = 0; i < files.length; i += FILES_PER_COPY) chunks.push(files.slice(i, i + FILES_PER_COPY));
-  // METADATA$FILENAME is `<location>/<BATCH_ID>/<path>`: <path> starts right after that prefix (1-based).
-  const pathStart = locatedFileName(location, batchId, '').length + 1;
   const inline = (chunk: readonly BatchFile[]) => ({
     BATCH_ID: inlineBatchId(batchId),
     LOCATION: inlineLocation(location),
-    PATH_START: inlinePositiveInteger(pathStart, 'path start'),
     FILES: inlineStringList(
       chunk.map((f) => f.path),
       'file path',
@@ -79,7 +136,8 @@ export function loadStatements(
     ON_ERROR: inlineIdentifier(onError === 'abort' ? 'ABORT_STATEMENT' : 'CONTINUE'),
   });
   return {
-    clear: renderStatements(byEntity[entity].clearBatch, {}, batch),
+    clear: renderStatements(sfSql.clearRaw[entity], {}, batch),
+    clearRejects: renderStatements(sfSql.clearRejects, {}, { ...batch, entity }),
     validate: chunks.flatMap((chunk) => renderStatements(sfSql.validate[entity], inline(chunk))),
     copy: chunks.flatMap((chunk) => renderStatements(sfSql.load[entity], inline(chunk))),
     dropRejected: renderStatements(sfSql.dropRejected[entity], {}, batch),
