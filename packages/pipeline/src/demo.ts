@@ -137,7 +137,8 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   for (const [i, batchId] of batchIds.entries()) {
     const produced = await produceDemoPart({ paths, part: parts[i]!, index: i + 1, landingObjectBytes: options.landingObjectBytes, say });
     say(`running batch ${batchId}`);
-    const report = await runBatch({ store, warehouse, batchId, onEvent: progressPrinter((line) => say(`  ${line}`)) });
+    // The demo wrote every landing file itself and they are complete: nothing to let settle.
+    const report = await runBatch({ store, warehouse, batchId, settleSeconds: 0, onEvent: progressPrinter((line) => say(`  ${line}`)) });
     batches.push({ batchId, produced, report });
     if (report.status !== 'succeeded') break;
   }

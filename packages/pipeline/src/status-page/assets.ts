@@ -49,7 +49,7 @@ td.cell:nth-last-child(-n+3):hover::after,td.cell:nth-last-child(-n+3):focus::af
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px 12px;background:var(--bg);break-inside:avoid}
 figcaption{font-weight:600;font-size:13px}
 svg{display:block;width:100%;height:auto;font:11px system-ui,"DejaVu Sans",sans-serif}
-svg.gantt-chart{max-width:900px;font-size:12px}
+svg.gantt-chart{max-width:900px;min-width:560px;font-size:12px}
 table.figures thead th{white-space:normal;max-width:7.5em;vertical-align:bottom}
 svg .gridline{stroke:#d8dee4;stroke-width:1}
 svg .axis{fill:var(--muted)}

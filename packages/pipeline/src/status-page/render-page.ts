@@ -150,7 +150,7 @@ function ganttSection(b: PageBatch, now: number): string {
   const errors = b.tasks.filter((t) => t.error).map((t) => `<dt>${esc(t.task)}</dt><dd>${esc(t.error!)}</dd>`);
   return (
     `<section class="gantt" id="${esc(id)}">${head}<p class="hint">From ${esc(time(new Date(first).toISOString()))}. ` +
-    `Hatched bars are earlier attempts that failed or were interrupted; hover a bar for its times.</p>${svg}` +
+    `Hatched bars are earlier attempts that failed or were interrupted; hover a bar for its times.</p><div class="scroll">${svg}</div>` +
     (errors.length > 0 ? `<dl>${errors.join('')}</dl>` : '') +
     '</section>'
   );
