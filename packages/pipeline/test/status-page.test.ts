@@ -166,3 +166,22 @@ describe('the job summary Gantt chart', () => {
     expect(mermaidGantt(report)).toBeUndefined();
   });
 });
+
+describe('pipeline.yml', () => {
+  it('writes the status page on every run that was not cancelled and uploads exactly that file with a SHA-pinned action', async () => {
+    const { parse } = await import('yaml');
+    const file = new URL('../../../.github/workflows/pipeline.yml', import.meta.url);
+    const text = await readFile(file, 'utf8');
+    const steps = (parse(text) as { jobs: { run: { steps: { name?: string; if?: string; run?: string; uses?: string; with?: Record<string, unknown> }[] } } }).jobs.run.steps;
+    const write = steps.find((s) => s.run?.includes('status --html'));
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(write?.if).toBe('${{ !cancelled() }}');
+    expect(upload?.if).toBe('${{ !cancelled() }}');
+    expect(steps.indexOf(upload!)).toBeGreaterThan(steps.indexOf(write!));
+    expect(upload!.uses).toMatch(/^actions\/upload-artifact@[0-9a-f]{40}$/);
+    expect(text).toMatch(new RegExp(`${upload!.uses!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} # v\\d+\\.\\d+\\.\\d+`));
+    // The same file: $RUNNER_TEMP/batchline-status-$BATCH_ID.html in the shell, runner.temp and the plan's id in the upload.
+    expect(write!.run).toContain('--html "$RUNNER_TEMP/batchline-status-$BATCH_ID.html"');
+    expect(upload!.with).toMatchObject({ path: '${{ runner.temp }}/batchline-status-${{ needs.plan.outputs.batch-id }}.html', archive: false });
+  });
+});
