@@ -2,15 +2,33 @@
 -- DUPLICATE_ORDERS: fulfilled order lines of this batch that are not their order's first fulfilled line (the
 -- order was already delivered, in an earlier batch or earlier in this batch's files): the batch's fulfilled
 -- lines minus the orders whose first fulfilled line is in this batch (ledger outcomes counted and orphan).
--- PENDING_ORPHANS: fulfilled orders up to this batch still waiting for their customer.
+-- PENDING_ORPHANS: fulfilled orders up to this batch still waiting for their customer: orphans recorded up to this
+-- batch (ORDERS_WAITING) whose customer has no version up to this batch. Like every transform statement, it
+-- reads this batch's raw rows and the state tables only (the ledger of earlier batches is not scanned).
 WITH ledger AS (
   SELECT
-    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'counted' THEN 1 ELSE 0 END) AS COUNTED_ORDERS,
-    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'late' THEN 1 ELSE 0 END) AS LATE_ORDERS,
-    SUM(CASE WHEN BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'orphan' THEN 1 ELSE 0 END) AS ORPHAN_ORDERS,
-    SUM(CASE WHEN OUTCOME = 'orphan' THEN 1 WHEN OUTCOME = 'late' THEN -1 ELSE 0 END) AS PENDING_ORPHANS
+    SUM(CASE WHEN OUTCOME = 'counted' THEN 1 ELSE 0 END) AS COUNTED_ORDERS,
+    SUM(CASE WHEN OUTCOME = 'late' THEN 1 ELSE 0 END) AS LATE_ORDERS,
+    SUM(CASE WHEN OUTCOME = 'orphan' THEN 1 ELSE 0 END) AS ORPHAN_ORDERS
   FROM ORDER_LEDGER
+  WHERE BATCH_ID = '{{BATCH_ID}}'
+),
+waiting AS (
+  SELECT O_CUSTKEY
+  FROM ORDERS_WAITING
   WHERE BATCH_ID <= '{{BATCH_ID}}'
+),
+waiting_known AS (
+  SELECT DISTINCT C_CUSTKEY
+  FROM CUSTOMER_VERSIONS
+  WHERE BATCH_ID <= '{{BATCH_ID}}'
+    AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM waiting)
+),
+pending AS (
+  SELECT COUNT(*) AS PENDING_ORPHANS
+  FROM waiting w
+  LEFT JOIN waiting_known k ON k.C_CUSTKEY = w.O_CUSTKEY
+  WHERE k.C_CUSTKEY IS NULL
 ),
 fulfilled_lines AS (
   SELECT COUNT(*) AS LINE_COUNT
@@ -22,7 +40,8 @@ SELECT
   COALESCE(ledger.COUNTED_ORDERS, 0) AS COUNTED_ORDERS,
   COALESCE(ledger.LATE_ORDERS, 0) AS LATE_ORDERS,
   COALESCE(ledger.ORPHAN_ORDERS, 0) AS ORPHAN_ORDERS,
-  COALESCE(ledger.PENDING_ORPHANS, 0) AS PENDING_ORPHANS,
+  pending.PENDING_ORPHANS AS PENDING_ORPHANS,
   fulfilled_lines.LINE_COUNT - COALESCE(ledger.COUNTED_ORDERS, 0) - COALESCE(ledger.ORPHAN_ORDERS, 0) AS DUPLICATE_ORDERS
 FROM ledger
+CROSS JOIN pending
 CROSS JOIN fulfilled_lines;

@@ -2,7 +2,7 @@
 -- {{BATCH_ID}} is inlined only after assertBatchId (digits and one "T"); it is compared as text,
 -- which orders batch ids chronologically.
 --
--- Semantics (deterministic: only raw rows with BATCH_ID <= this batch are read):
+-- Semantics (deterministic: only state rows with BATCH_ID <= this batch are read):
 -- * An order's counted version is its first fulfilled line (O_ORDERSTATUS = 'F'), ordered by
 --   BATCH_ID, SOURCE_FILE, SOURCE_ROW. Later lines with the same O_ORDERKEY are duplicates.
 -- * A customer is known from the first batch that loaded it; its name is the latest loaded version
@@ -10,70 +10,108 @@
 -- * An order is counted exactly once, in the batch where both its first fulfilled line and its customer
 --   are known: OUTCOME 'counted' when the order arrived in this batch, 'late' when it arrived earlier as an
 --   orphan and its customer arrived in this batch. A fulfilled order arriving in this batch without a known
---   customer is recorded as OUTCOME 'orphan'.
+--   customer is recorded as OUTCOME 'orphan' (and in ORDERS_WAITING).
+--
+-- Cost proportional to the batch: no statement reads raw rows of other batches. It reads the state the loads
+-- keep per batch (ORDER_ARRIVALS: each batch's first fulfilled line per order; CUSTOMER_VERSIONS: each batch's
+-- last line per customer; state-*.sql) and ORDERS_WAITING (orphans, written below), each looked up by the keys
+-- of this batch; the engines prune by the key range (rows are stored sorted by key within each batch).
 
 DELETE FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}';
 
 INSERT INTO ORDER_LEDGER (BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE, ORDER_BATCH_ID, OUTCOME)
-WITH customer_arrival AS (
-  SELECT C_CUSTKEY, MIN(BATCH_ID) AS CUSTOMER_BATCH_ID
-  FROM CUSTOMERS_RAW
+WITH batch_orders AS (
+  SELECT O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
+  FROM ORDER_ARRIVALS
+  WHERE BATCH_ID = '{{BATCH_ID}}'
+),
+delivered_before AS (
+  SELECT DISTINCT O_ORDERKEY
+  FROM ORDER_ARRIVALS
+  WHERE BATCH_ID < '{{BATCH_ID}}'
+    AND O_ORDERKEY IN (SELECT O_ORDERKEY FROM batch_orders)
+),
+new_orders AS (
+  SELECT b.O_ORDERKEY, b.O_CUSTKEY, b.O_ORDERDATE, b.O_TOTALPRICE
+  FROM batch_orders b
+  LEFT JOIN delivered_before d ON d.O_ORDERKEY = b.O_ORDERKEY
+  WHERE d.O_ORDERKEY IS NULL
+),
+known_customers AS (
+  SELECT DISTINCT C_CUSTKEY
+  FROM CUSTOMER_VERSIONS
   WHERE BATCH_ID <= '{{BATCH_ID}}'
-  GROUP BY C_CUSTKEY
+    AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM new_orders)
 ),
-candidate_orders AS (
-  SELECT O_ORDERKEY
-  FROM ORDERS_RAW
-  WHERE BATCH_ID = '{{BATCH_ID}}' AND O_ORDERSTATUS = 'F'
-  UNION
-  SELECT o.O_ORDERKEY
-  FROM ORDERS_RAW o
-  JOIN customer_arrival a ON a.C_CUSTKEY = o.O_CUSTKEY
-  WHERE a.CUSTOMER_BATCH_ID = '{{BATCH_ID}}' AND o.BATCH_ID < '{{BATCH_ID}}' AND o.O_ORDERSTATUS = 'F'
+batch_customers AS (
+  SELECT C_CUSTKEY
+  FROM CUSTOMER_VERSIONS
+  WHERE BATCH_ID = '{{BATCH_ID}}'
 ),
-first_fulfilled AS (
-  SELECT O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE, BATCH_ID AS ORDER_BATCH_ID
-  FROM ORDERS_RAW
-  WHERE BATCH_ID <= '{{BATCH_ID}}' AND O_ORDERSTATUS = 'F'
-    AND O_ORDERKEY IN (SELECT O_ORDERKEY FROM candidate_orders)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY O_ORDERKEY ORDER BY BATCH_ID, SOURCE_FILE, SOURCE_ROW) = 1
+known_before AS (
+  SELECT DISTINCT C_CUSTKEY
+  FROM CUSTOMER_VERSIONS
+  WHERE BATCH_ID < '{{BATCH_ID}}'
+    AND C_CUSTKEY IN (SELECT C_CUSTKEY FROM batch_customers)
+),
+arriving_customers AS (
+  SELECT b.C_CUSTKEY
+  FROM batch_customers b
+  LEFT JOIN known_before k ON k.C_CUSTKEY = b.C_CUSTKEY
+  WHERE k.C_CUSTKEY IS NULL
 )
 SELECT
   '{{BATCH_ID}}',
-  o.O_ORDERKEY,
-  o.O_CUSTKEY,
-  o.O_ORDERDATE,
-  o.O_TOTALPRICE,
-  o.ORDER_BATCH_ID,
-  CASE
-    WHEN a.CUSTOMER_BATCH_ID IS NULL THEN 'orphan'
-    WHEN o.ORDER_BATCH_ID = '{{BATCH_ID}}' THEN 'counted'
-    ELSE 'late'
-  END
-FROM first_fulfilled o
-LEFT JOIN customer_arrival a ON a.C_CUSTKEY = o.O_CUSTKEY
-WHERE o.ORDER_BATCH_ID = '{{BATCH_ID}}'
-   OR a.CUSTOMER_BATCH_ID = '{{BATCH_ID}}';
+  n.O_ORDERKEY,
+  n.O_CUSTKEY,
+  n.O_ORDERDATE,
+  n.O_TOTALPRICE,
+  '{{BATCH_ID}}',
+  CASE WHEN k.C_CUSTKEY IS NULL THEN 'orphan' ELSE 'counted' END
+FROM new_orders n
+LEFT JOIN known_customers k ON k.C_CUSTKEY = n.O_CUSTKEY
+UNION ALL
+SELECT
+  '{{BATCH_ID}}',
+  w.O_ORDERKEY,
+  w.O_CUSTKEY,
+  w.O_ORDERDATE,
+  w.O_TOTALPRICE,
+  w.BATCH_ID,
+  'late'
+FROM ORDERS_WAITING w
+WHERE w.BATCH_ID < '{{BATCH_ID}}'
+  AND w.O_CUSTKEY IN (SELECT C_CUSTKEY FROM arriving_customers);
+
+DELETE FROM ORDERS_WAITING WHERE BATCH_ID = '{{BATCH_ID}}';
+
+INSERT INTO ORDERS_WAITING (BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)
+SELECT BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
+FROM ORDER_LEDGER
+WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'orphan'
+ORDER BY O_CUSTKEY;
 
 DELETE FROM ORDER_CUSTOMER_DATE_PRICE WHERE BATCH_ID = '{{BATCH_ID}}';
 
 INSERT INTO ORDER_CUSTOMER_DATE_PRICE (CUSTOMER_NAME, ORDER_DATE, ORDER_TOTAL_PRICE, BATCH_ID, CUSTOMER_KEY)
-WITH customer_latest AS (
+WITH counted AS (
+  SELECT O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
+  FROM ORDER_LEDGER
+  WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME <> 'orphan'
+),
+customer_latest AS (
   SELECT C_CUSTKEY, C_NAME
-  FROM CUSTOMERS_RAW
+  FROM CUSTOMER_VERSIONS
   WHERE BATCH_ID <= '{{BATCH_ID}}'
-    AND C_CUSTKEY IN (
-      SELECT O_CUSTKEY FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME <> 'orphan'
-    )
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY C_CUSTKEY ORDER BY BATCH_ID DESC, SOURCE_FILE DESC, SOURCE_ROW DESC) = 1
+    AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM counted)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY C_CUSTKEY ORDER BY BATCH_ID DESC) = 1
 )
 SELECT
   c.C_NAME,
   l.O_ORDERDATE,
-  CAST(SUM(l.O_TOTALPRICE) AS DECIMAL(12,2)),
+  CAST(SUM(l.O_TOTALPRICE) AS DECIMAL(38,2)),
   '{{BATCH_ID}}',
   c.C_CUSTKEY
-FROM ORDER_LEDGER l
+FROM counted l
 JOIN customer_latest c ON c.C_CUSTKEY = l.O_CUSTKEY
-WHERE l.BATCH_ID = '{{BATCH_ID}}' AND l.OUTCOME <> 'orphan'
 GROUP BY c.C_CUSTKEY, c.C_NAME, l.O_ORDERDATE;

@@ -1,10 +1,10 @@
 // Engine-neutral operations: the same SQL files run on Snowflake and DuckDB.
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
 import { auditBinds, auditFromRow, nextAttempts } from './audit.js';
-import { common } from './sql-files.js';
+import { byEntity, common } from './sql-files.js';
 import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
 import { inlineBatchId, renderStatement, renderStatements, type Statement } from './sql-text.js';
-import type { CuratedRow, TaskAudit, TransformResult } from './warehouse-contract.js';
+import type { CuratedRow, Entity, TaskAudit, TransformResult } from './warehouse-contract.js';
 
 /**
  * check-<entity>.sql: the INSERT sets breaking rows aside in LOAD_REJECTS, the DELETE removes them from the
@@ -45,6 +45,26 @@ export async function markSucceeded(
   const attempt = existing ? asNumber(existing.ATTEMPT, 'ATTEMPT') : 1;
   const startedAt = existing && existing.STATE === 'running' ? (engine.toDate(existing.STARTED_AT) ?? audit.startedAt) : audit.startedAt;
   await writeTask(session, { ...audit, state: 'succeeded', attempt, startedAt, finishedAt: now }, now, (cell) => engine.toDate(cell));
+}
+
+/**
+ * The load's last step, inside its transaction: replace the batch's rows of the entity's state table
+ * (ORDER_ARRIVALS or CUSTOMER_VERSIONS), which the transform reads instead of the raw history.
+ */
+export async function writeBatchState(session: SqlSession, entity: Entity, batchId: BatchId): Promise<void> {
+  await runAll(session, renderStatements(byEntity[entity].state, { BATCH_ID: inlineBatchId(batchId) }));
+}
+
+/**
+ * setup's last step: fill the state tables once from what was loaded and transformed before they existed
+ * (state-backfill.sql rebuilds them whole, so a repeat is harmless); later setups only read the marker.
+ */
+export async function backfillState(engine: SqlEngine, now = new Date()): Promise<void> {
+  await engine.transaction(async (session) => {
+    const { rows } = await session.run(renderStatement(common.stateMigrated));
+    if (asNumber(rows[0]?.APPLIED, 'APPLIED') > 0) return;
+    await runAll(session, renderStatements(common.stateBackfill, {}, { applied_at: now.toISOString() }));
+  });
 }
 
 export async function recordTask(engine: SqlEngine, audit: TaskAudit): Promise<void> {

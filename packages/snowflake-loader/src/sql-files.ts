@@ -35,6 +35,10 @@ import curatedRowsBatch from '../../../sql/common/curated-rows-batch.sql';
 import firstLoadReject from '../../../sql/common/first-load-reject.sql';
 import insertReject from '../../../sql/common/insert-reject.sql';
 import transform from '../../../sql/common/transform.sql';
+import stateBackfill from '../../../sql/common/state-backfill.sql';
+import stateCustomers from '../../../sql/common/state-customers.sql';
+import stateMigrated from '../../../sql/common/state-migrated.sql';
+import stateOrders from '../../../sql/common/state-orders.sql';
 import transformSummary from '../../../sql/common/transform-summary.sql';
 import duckdbClearRejects from '../../../sql/duckdb/clear-rejects.sql';
 import duckdbLoadCustomers from '../../../sql/duckdb/load-customers.sql';
@@ -62,11 +66,14 @@ export const common = {
   insertReject,
   transform,
   transformSummary,
+  stateBackfill,
+  stateMigrated,
 };
 
-export const byEntity: Record<Entity, { clearBatch: string; check: string; countByFile: string }> = {
-  orders: { clearBatch: clearBatchOrders, check: checkOrders, countByFile: countOrdersByFile },
-  customers: { clearBatch: clearBatchCustomers, check: checkCustomers, countByFile: countCustomersByFile },
+/** Per entity; `state` is the load's last step: the batch's rows of the transform's state table. */
+export const byEntity: Record<Entity, { clearBatch: string; check: string; countByFile: string; state: string }> = {
+  orders: { clearBatch: clearBatchOrders, check: checkOrders, countByFile: countOrdersByFile, state: stateOrders },
+  customers: { clearBatch: clearBatchCustomers, check: checkCustomers, countByFile: countCustomersByFile, state: stateCustomers },
 };
 
 export const duckdb = {

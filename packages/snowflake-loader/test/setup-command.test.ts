@@ -26,7 +26,18 @@ describe('batchline-warehouse', () => {
       const tables = (await connection.runAndReadAll('SELECT table_name FROM information_schema.tables ORDER BY 1')).getRows().map((r) => r[0]);
       connection.closeSync();
       instance.closeSync();
-      expect(tables).toEqual(['BATCH_AUDIT', 'CUSTOMERS_RAW', 'LOAD_REJECTS', 'ORDERS_RAW', 'ORDER_CUSTOMER_DATE_PRICE', 'ORDER_LEDGER']);
+      expect(tables).toEqual([
+        'BATCHLINE_MIGRATIONS',
+        'BATCH_AUDIT',
+        'CUSTOMERS_RAW',
+        'CUSTOMER_VERSIONS',
+        'LOAD_REJECTS',
+        'ORDERS_RAW',
+        'ORDERS_WAITING',
+        'ORDER_ARRIVALS',
+        'ORDER_CUSTOMER_DATE_PRICE',
+        'ORDER_LEDGER',
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -33,7 +33,20 @@ describe('Snowflake setup', () => {
       'FORMAT CSV_FORMAT',
       'STAGE ORDERS_STAGE',
       'STAGE CUSTOMERS_STAGE',
-      ...['ORDERS_RAW', 'CUSTOMERS_RAW', 'LOAD_REJECTS', 'ORDER_LEDGER', 'ORDER_CUSTOMER_DATE_PRICE', 'BATCH_AUDIT', 'ORDERS_CSV', 'CUSTOMERS_CSV'].map((t) => `TABLE ${t}`),
+      ...[
+        'ORDERS_RAW',
+        'CUSTOMERS_RAW',
+        'LOAD_REJECTS',
+        'ORDER_LEDGER',
+        'ORDER_CUSTOMER_DATE_PRICE',
+        'ORDER_ARRIVALS',
+        'CUSTOMER_VERSIONS',
+        'ORDERS_WAITING',
+        'BATCHLINE_MIGRATIONS',
+        'BATCH_AUDIT',
+        'ORDERS_CSV',
+        'CUSTOMERS_CSV',
+      ].map((t) => `TABLE ${t}`),
     ]);
   });
 

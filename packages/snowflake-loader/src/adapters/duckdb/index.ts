@@ -69,12 +69,13 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
       const { rows } = await session.run(renderStatement(duckSql.curatedSumType));
       if (rows[0] && rows[0].DATA_TYPE !== 'DECIMAL(38,2)') await runAll(session, renderStatements(duckSql.widenCuratedSum));
     });
+    await operations.backfillState(this);
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
-    const { entity, batchId, files, onError } = checkLoadRequest(request);
+    const { entity, batchId, files, onError, pinned } = checkLoadRequest(request);
     const startedAt = new Date();
-    const local = await localBatchFiles(files, this.options.files, this.options.tempDir, { entity, batchId });
+    const local = await localBatchFiles(files, this.options.files, this.options.tempDir, { entity, batchId }, pinned);
     try {
       return await this.transaction(async (session) => {
         const loadedAt = new Date().toISOString();
@@ -129,6 +130,9 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
           );
         }
         const result = summarize(entity, batchId, results);
+        // Pinned: a file read in place must still be the claimed one now that the scan is done.
+        await local.verifyUnchanged();
+        await operations.writeBatchState(session, entity, batchId);
         await operations.markSucceeded(
           this,
           session,

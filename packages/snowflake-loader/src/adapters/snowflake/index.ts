@@ -55,6 +55,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         throw error;
       }
     });
+    await operations.backfillState(this);
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
@@ -124,6 +125,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
       });
       const sum = (pick: (f: FileLoadResult) => number) => results.reduce((n, f) => n + pick(f), 0);
       const result: LoadResult = { entity, batchId, files: results, rowsParsed: sum((f) => f.rowsParsed), rowsLoaded: sum((f) => f.rowsLoaded), rowsRejected: sum((f) => f.rowsRejected) };
+      await operations.writeBatchState(session, entity, batchId);
       await operations.markSucceeded(
         this,
         session,
