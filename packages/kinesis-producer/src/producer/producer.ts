@@ -315,9 +315,9 @@ class TailingProducer implements Producer {
         type: 'warning',
         stream: flow.settings.deliveryStream,
         message:
-          `flow ${JSON.stringify(flow.settings.filePattern)} starts at END_OF_FILE and has no checkpoint: this drain sends nothing ` +
-          'that is already in its files (the checkpoint now marks their ends); pass --initial-position START_OF_FILE ' +
-          '(initialPosition: START_OF_FILE) to send them',
+          `flow ${JSON.stringify(flow.settings.filePattern)} starts at END_OF_FILE (the agent's default) and has no checkpoint: ` +
+          'this drain sends nothing already in its files, and checkpoints their ends so the next drain sends what is appended; ' +
+          'to send what they hold now, run with --initial-position START_OF_FILE (initialPosition: "START_OF_FILE") before a checkpoint exists',
       });
     }
     for (const file of flow.files.readOrder(true)) {
