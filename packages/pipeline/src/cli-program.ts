@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
+import { type BatchId, batchIdForSchedule, parseIsoInstant, toBatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
-import { UsageError, exitCodeOf } from './errors.js';
-import { type BatchlineConfig, ConfigError, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
+import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { UsageError } from './errors.js';
+import { type BatchlineConfig, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
@@ -27,6 +28,10 @@ export interface CliIo {
   readonly produce?: (argv: string[]) => Promise<number>;
   /** Delegate for `demo`. */
   readonly demo?: (options: DemoCliOptions, io: CliIo) => Promise<number>;
+  /** Aborted on SIGINT/SIGTERM: the run stops starting tasks, aborts running ones and releases its lease. */
+  readonly signal?: AbortSignal;
+  /** The signal that interrupted the process, if one did (the exit code becomes 130 or 143). */
+  readonly interruptedBy?: () => NodeJS.Signals | undefined;
 }
 
 export interface DemoCliOptions {
@@ -115,6 +120,7 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
         warehouseOptions: warehouseOptions(io),
         onEvent: progress,
         ...(io.hook ? { hook: io.hook } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
       });
       // The transform waits for an earlier batch that another run is working on: --wait waits with it.
       if (report.status === 'waiting' && flags.wait && report.sequence?.waitingFor?.reason.startsWith('in progress')) {
@@ -137,8 +143,10 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
 export function createProgram(io: CliIo, state: { code: number } = { code: 0 }): Command {
   const program = new Command('batchline')
     .description('Claim, load, transform and archive e-commerce batches: Firehose -> S3 -> Snowflake, replayable, one run per batch.')
+    .version(packageVersion('@batchline/pipeline'), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // commander echoes bad arguments in its messages: escape what a terminal would act on.
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(terminalSafe(text)), outputError: (text, write) => write(oneLineSafe(text)) })
     .exitOverride();
 
   withConfigFlags(
@@ -227,17 +235,19 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
     { cron: true },
   )
     .addOption(new Option('--batch <id>', 'validate this id instead of deriving one').argParser(parseBatchOption))
-    .option('--at <iso>', 'derive the slot at this instant instead of now (ISO-8601 with a zone)')
-    .addOption(new Option('--mode <mode>', 'what the run job will do').choices(['run', 'replay']).default('run'))
-    .action((flags: CommonFlags & { batch?: BatchId; at?: string; mode: string }) => {
-      let batchId = flags.batch;
-      if (!batchId) {
-        const at = flags.at === undefined ? new Date() : new Date(flags.at);
-        if (flags.at !== undefined && (!/(Z|[+-]\d{2}:?\d{2})$/.test(flags.at) || Number.isNaN(at.getTime()))) {
-          throw new UsageError(`invalid --at ${JSON.stringify(flags.at)}: expected an ISO-8601 instant with a zone, e.g. 2026-11-26T03:17:00Z`);
+    .addOption(
+      new Option('--at <iso>', 'derive the slot at this instant instead of now (ISO-8601 with a zone)').argParser((value: string) => {
+        try {
+          return parseIsoInstant(value);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
         }
-        batchId = batchIdForSchedule(configFrom(flags, io).cron, at);
-      }
+      }),
+    )
+    .addOption(new Option('--mode <mode>', 'what the run job will do').choices(['run', 'replay']).default('run'))
+    .action((flags: CommonFlags & { batch?: BatchId; at?: Date; mode: string }) => {
+      let batchId = flags.batch;
+      if (!batchId) batchId = batchIdForSchedule(configFrom(flags, io).cron, flags.at ?? new Date());
       if (flags.mode === 'replay' && !flags.batch) throw new UsageError('--mode replay needs --batch: a replay names the batch it repeats');
       io.stdout(`${batchId}\n`);
       if (inGitHubActions(io.env)) publishPlan(batchId, flags.mode);
@@ -245,7 +255,10 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
 
   program
     .command('produce')
-    .description("Tail CSV files into Firehose or the local landing sink (kinesis-producer's CLI; see `batchline produce --help`).")
+    .description(
+      "Tail CSV files into the pipeline's store, under each entity's landing/ prefix where claim reads (--store <url> or the config's store), " +
+        "or into Amazon Data Firehose with --sink firehose (kinesis-producer's CLI; see `batchline produce --help`).",
+    )
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
@@ -267,34 +280,36 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       state.code = await io.demo({ scale: flags.scale, dir: flags.dir, json: flags.json, ...(flags.warehouse ? { warehouse: flags.warehouse } : {}) }, io);
     });
 
+  // Every command but `produce` (whose arguments are the producer's) takes --verbose: stack traces of failures.
+  for (const command of program.commands) {
+    if (command.name() !== 'produce') command.option('--verbose', 'print the stack trace of a failure (also DEBUG=1)');
+  }
   return program;
 }
 
-/** Parse and run; returns the exit code. Errors are printed, never thrown. */
+/**
+ * Parse and run; returns the exit code. Errors are printed, never thrown: 0 done, 1 the work failed, 2 usage or
+ * configuration, 75 busy elsewhere (from the error's `exitCode`), 130/143 after SIGINT/SIGTERM.
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const state = { code: EXIT.ok as number };
   const program = createProgram(io, state);
+  const interrupted = () => {
+    const signal = io.interruptedBy?.();
+    return signal === undefined ? undefined : signal === 'SIGINT' ? BIN_EXIT.sigint : BIN_EXIT.sigterm;
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return state.code;
+    return interrupted() ?? state.code;
   } catch (err) {
-    const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return EXIT.usage;
-    if (err instanceof BatchInProgressError) {
-      io.stderr(`${err.message}\n`);
-      return EXIT.inProgress;
-    }
-    if (err instanceof ConfigError || err instanceof UsageError || exitCodeOf(err) === EXIT.usage) {
-      io.stderr(`${e.message}\n`);
-      return EXIT.usage;
-    }
-    io.stderr(`batchline: ${e.message}\n`);
+    const fromCommander = commanderExitCode(err);
+    if (fromCommander !== undefined) return fromCommander;
+    const code = reportFailure('batchline', err, { stderr: io.stderr, stack: wantsStack(argv, io.env) });
     if (inGitHubActions(io.env)) {
       const core = await import('@actions/core');
-      core.setFailed(e.message);
+      core.setFailed(terminalSafe((err as Error)?.message ?? String(err)));
     }
-    return EXIT.failed;
+    return interrupted() ?? code;
   }
 }
 

@@ -17,6 +17,12 @@ export interface ProducerCliIo {
    * passes its own ObjectStore); without it, `--landing-dir` names a local directory.
    */
   readonly landingStore?: LandingStore;
+  /**
+   * The landing prefix of a delivery stream when `--landing-prefix` does not name it (the pipeline
+   * maps its entities' streams to `<root><entity>/landing/`); undefined refuses the stream. Default:
+   * `<stream>/landing/`.
+   */
+  readonly landingPrefix?: (stream: string) => string | undefined;
   /** Install SIGTERM/SIGINT handlers: first signal stops gracefully, a second exits at once (default true). */
   readonly handleSignals?: boolean;
   /** Aborting stops a follow run gracefully, like a first SIGTERM. */
@@ -221,7 +227,15 @@ async function plan(opts: CliOptions, io: ProducerCliIo): Promise<Plan> {
     if (!store) throw new ConfigError('--sink landing needs --landing-dir <dir>');
     const prefixes: Record<string, string> = {};
     const given = { ...landingConfig?.prefixes, ...parsePrefixes(opts.landingPrefix) };
-    for (const f of flows) prefixes[f.deliveryStream] = given[f.deliveryStream] ?? `${f.deliveryStream}/landing/`;
+    for (const f of flows) {
+      const prefix = given[f.deliveryStream] ?? (io.landingPrefix ? io.landingPrefix(f.deliveryStream) : `${f.deliveryStream}/landing/`);
+      if (prefix === undefined) {
+        throw new ConfigError(
+          `Delivery stream ${JSON.stringify(f.deliveryStream)} is not one the pipeline claims from; name its landing prefix with --landing-prefix ${f.deliveryStream}=<prefix>/ or use a stream of the pipeline's config`,
+        );
+      }
+      prefixes[f.deliveryStream] = prefix;
+    }
     return createLandingSink({
       store,
       prefixes,
