@@ -221,3 +221,22 @@ export class InvalidLifecycleOptionError extends Error {
     super(`Invalid ${option} ${typeof value === 'number' ? String(value) : quote(value)}: expected ${expected}`);
   }
 }
+
+/**
+ * The store ignores conditional writes (If-None-Match / If-Match): claims, leases and locks would stop being
+ * exclusive, so `run` refuses it. A configuration problem, found late: exit 2, never retried.
+ */
+export class UnsafeStoreError extends Error {
+  override readonly name = 'UnsafeStoreError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 2;
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(
+      `The object store ${quote(location)} does not enforce conditional writes (${detail}): two runners could both claim a batch. ` +
+        'Run `batchline doctor` for the full check and the fix; only if a single runner can ever touch this store, pass --unsafe-ignore-conditional-writes.',
+    );
+  }
+}

@@ -45,3 +45,13 @@ export {
   PreconditionFailedError,
   StoreConfigError,
 } from './errors.js';
+export {
+  type StoreCheck,
+  type StoreCheckOptions,
+  checkStore,
+  conditionalWritesMarkerKey,
+  doctorScratchPrefix,
+  probeConditionalWrites,
+  requireConditionalWrites,
+} from './store-checks.js';
+export { UnsafeStoreError } from './errors.js';

@@ -186,7 +186,7 @@ function parseCopySource(header: string): { bucket: string; key: string } | unde
   return slash === -1 ? undefined : { bucket: raw.slice(0, slash), key: raw.slice(slash + 1) };
 }
 
-function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: number }): void {
+function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: number }, enforce = true): void {
   const locks = new Map<string, Promise<void>>();
   async function lock(id: string): Promise<() => void> {
     const previous = locks.get(id) ?? Promise.resolve();
@@ -231,7 +231,7 @@ function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: numb
     if (copySource !== undefined) {
       const ifMatch = request.headers['x-amz-copy-source-if-match'] as string | undefined;
       const source = parseCopySource(copySource);
-      if (ifMatch !== undefined && source) {
+      if (enforce && ifMatch !== undefined && source) {
         const etag = currentEtag(source.bucket, source.key);
         if (etag !== undefined && etag !== ifMatch) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
       }
@@ -250,7 +250,7 @@ function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: numb
         return reply.status(200).header('content-type', 'application/xml').send(xml);
       }
     }
-    if (isPart) return;
+    if (isPart || !enforce) return;
 
     const release = await lock(`${bucket}/${key}`);
     reply.raw.once('close', release);
@@ -266,11 +266,16 @@ function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: numb
   });
 }
 
-export async function startS3Server(): Promise<S3Server> {
+/**
+ * `conditionalWrites: false` leaves out the conditional-write layer (If-None-Match, If-Match, copy-source
+ * If-Match are then ignored, as by plain emulators and some S3-compatible stores): what `batchline doctor`
+ * and `run`'s store guard must detect.
+ */
+export async function startS3Server(options: { conditionalWrites?: boolean } = {}): Promise<S3Server> {
   const { stores, direct } = await fauxqsStores();
   const app = buildApp({ logger: false, stores });
   const rejected = { count: 0 };
-  addS3Conditions(app, direct, rejected);
+  addS3Conditions(app, direct, rejected, options.conditionalWrites ?? true);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fauxqs did not report a TCP address');
