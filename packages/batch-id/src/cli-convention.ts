@@ -30,6 +30,12 @@ export function terminalSafe(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** commander's error messages quote the bad argument as given: keep them to one line, escaped. */
+export function oneLineSafe(text: string): string {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return `${terminalSafe(body).replace(/\r?\n/g, '\\n')}\n`;
+}
+
 /** --verbose anywhere on the command line, or DEBUG set in the environment. */
 export function wantsStack(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   return argv.includes('--verbose') || (env['DEBUG'] !== undefined && env['DEBUG'] !== '' && env['DEBUG'] !== '0');

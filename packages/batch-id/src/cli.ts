@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, exitQuietlyOnClosedPipe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { EXIT, exitQuietlyOnClosedPipe, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
 import { assertBatchId, batchIdForSchedule, formatBatchId, parseBatchId, parseIsoInstant } from './index.js';
 
 function instant(value: string): Date {
@@ -37,7 +37,7 @@ Examples:
 Exit codes: 0 done, 1 --check found the id invalid, 2 bad usage (unknown option, bad --cron or --at).`,
     )
     .showHelpAfterError('(run batch-id --help for usage)')
-    .configureOutput({ writeOut: io.out, writeErr: (s) => io.err(terminalSafe(s)) })
+    .configureOutput({ writeOut: io.out, writeErr: (s) => io.err(terminalSafe(s)), outputError: (s, write) => write(oneLineSafe(s)) })
     .exitOverride()
     .action((opts: { cron?: string; at?: Date; check?: string; legacy?: boolean }) => {
       if (opts.check !== undefined) {

@@ -11,6 +11,7 @@ import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
 import { type HookPoint, runBatch } from './run-batch.js';
 import { pipelineStatus, renderStatus } from './status.js';
+import { releaseBatch, repinBatch } from './ways-out.js';
 import { writeStatusPage } from './status-page/index.js';
 import type { TaskName } from './config.js';
 
@@ -179,6 +180,66 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
         throw new UsageError(`batch ${flags.batch} was never claimed, so there is nothing to replay; to run it for the first time: batchline run --batch ${flags.batch}`);
       }
       state.code = await runCommand(flags.batch, { ...flags, force: true }, io);
+    });
+
+  withConfigFlags(
+    program
+      .command('repin')
+      .description('Pin a claimed, not yet archived batch to the files now in processing/<id>/ (after fixing one there); its loads run again.'),
+  )
+    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
+    .option('--json', 'print the outcome as JSON', false)
+    .action(async (flags: CommonFlags & { batch: BatchId; json?: boolean }) => {
+      const config = configFrom(flags, io);
+      const outcome = await repinBatch({
+        store: config.store,
+        warehouse: config.warehouse,
+        warehouseOptions: warehouseOptions(io),
+        batchId: flags.batch,
+        root: config.root,
+        leaseSeconds: config.leaseSeconds,
+      });
+      if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
+      else {
+        const lines = ENTITIES.flatMap((e) =>
+          outcome.changes[e].map((c) => {
+            const v = (x?: { size: number; etag: string }) => (x ? `${x.size} bytes, ETag ${x.etag}` : 'none');
+            return `  ${e} ${JSON.stringify(c.path)}: ${v(c.before)} -> ${v(c.after)}`;
+          }),
+        );
+        io.stdout(
+          lines.length === 0
+            ? `batch ${outcome.batchId}: processing/ already holds exactly the pinned files; nothing changed\n`
+            : `batch ${outcome.batchId} re-pinned:\n${lines.join('\n')}\nnext: ${outcome.next}\n`,
+        );
+      }
+    });
+
+  withConfigFlags(
+    program
+      .command('release')
+      .description('Give a failed, never transformed batch back: its raw rows go, its files return to landing/ for the next batch.'),
+  )
+    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
+    .option('--json', 'print the outcome as JSON', false)
+    .action(async (flags: CommonFlags & { batch: BatchId; json?: boolean }) => {
+      const config = configFrom(flags, io);
+      const outcome = await releaseBatch({
+        store: config.store,
+        warehouse: config.warehouse,
+        warehouseOptions: warehouseOptions(io),
+        batchId: flags.batch,
+        root: config.root,
+        leaseSeconds: config.leaseSeconds,
+      });
+      if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
+      else if (outcome.alreadyReleased) io.stdout(`batch ${outcome.batchId}: nothing to release (released before, or never claimed)\n`);
+      else {
+        io.stdout(
+          `batch ${outcome.batchId} released: ${ENTITIES.map((e) => `${outcome.files[e]} ${e} file(s)`).join(', ')} back in landing/; ` +
+            `its raw rows and task state are gone; the next batch takes the files\n`,
+        );
+      }
     });
 
   withConfigFlags(program.command('status').description('Batches by state, and files waiting in landing.'))

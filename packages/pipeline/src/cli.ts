@@ -3,6 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASK_NAMES, type TaskName } from './config.js';
 import { runCli } from './cli-program.js';
+import { exitQuietlyOnClosedPipe } from './cli-convention.js';
+import { RunInterruptedError } from './errors.js';
 import type { HookPoint } from './run-batch.js';
 
 /**
@@ -52,6 +54,37 @@ try {
   process.exit(2);
 }
 
+// `batchline status | head -1` closes stdout early: not a crash.
+exitQuietlyOnClosedPipe();
+
+/**
+ * SIGINT/SIGTERM: stop starting tasks, abort the running ones through their signal, release the lease,
+ * then exit 130/143. A second signal exits at once; so does a run that has not stopped within a few
+ * seconds (the lease then expires, or the next run on this host takes it over from the dead process).
+ * `produce` handles its own signals (it flushes and checkpoints).
+ */
+const interrupt = new AbortController();
+let interruptedBy: NodeJS.Signals | undefined;
+const STOP_WITHIN_MS = 5_000;
+if (process.argv[2] !== 'produce') {
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (interruptedBy) {
+      process.stderr.write(`batchline: ${signal} again: exiting now (the next run takes the lease over and sweeps temporary files)\n`);
+      process.exit(code);
+    }
+    interruptedBy = signal;
+    process.stderr.write(`batchline: ${signal}: stopping: no new task starts, running ones are aborted, the lease is released (${signal} again exits at once)\n`);
+    interrupt.abort(new RunInterruptedError(`interrupted by ${signal}`));
+    setTimeout(() => {
+      process.stderr.write(`batchline: still stopping after ${STOP_WITHIN_MS / 1000} s: exiting now (the next run takes the lease over)\n`);
+      process.exit(code);
+    }, STOP_WITHIN_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -61,5 +94,9 @@ const code = await runCli(process.argv.slice(2), {
   produce: async (argv) => (await import('./produce.js')).runProducerCli(argv),
   demo: async (options, io) => (await import('./demo.js')).runDemo(options, io),
   ...(hook ? { hook } : {}),
+  signal: interrupt.signal,
+  interruptedBy: () => interruptedBy,
 });
 process.exitCode = code;
+// Interrupted: the lease is released and the report printed; work abandoned in the background must not keep the process.
+if (interruptedBy) process.exit(code);

@@ -140,6 +140,9 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** How long a cancelled attempt may take to stop by itself before the run stops waiting for it. */
+const CANCEL_GRACE_MS = 2_000;
+
 /** Run one attempt with a timeout; the attempt sees an AbortSignal that fires on timeout or cancellation. */
 async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -153,14 +156,26 @@ async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: Ab
       controller.abort(error);
     }, timeoutMs);
   });
+  // A cancelled run (SIGINT/SIGTERM, a lost lease): the attempt sees its signal fire and gets a moment to
+  // stop cleanly; after that the run stops waiting for it, so the caller can release what it holds and exit.
+  let grace: NodeJS.Timeout | undefined;
+  const onCancel = (reject: (reason: unknown) => void) => () => {
+    grace = setTimeout(() => reject(asError(parent?.reason ?? 'run cancelled')), CANCEL_GRACE_MS);
+  };
+  const cancelled = new Promise<never>((_, reject) => {
+    if (parent?.aborted) onCancel(reject)();
+    else parent?.addEventListener('abort', onCancel(reject), { once: true });
+  });
+  cancelled.catch(() => undefined);
   try {
-    return await Promise.race([fn(controller.signal), timeout]);
+    return await Promise.race([fn(controller.signal), timeout, cancelled]);
   } catch (err) {
     // A task that reacts to the abort rejects with its own error: report the timeout.
     if (controller.signal.reason instanceof TaskTimeoutError) throw controller.signal.reason;
     throw err;
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
     parent?.removeEventListener('abort', onParentAbort);
   }
 }

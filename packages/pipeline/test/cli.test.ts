@@ -60,7 +60,7 @@ describe('batchline CLI', () => {
   it('names the bad config key and the expected shape', async () => {
     const r = await runCli(['run', '--batch', '20260101T0000', '--store', 'ftp://nope'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('store: expected a store URL: file://<dir> or s3://<bucket>[/prefix]');
+    expect(r.stderr).toContain('store (--store): expected a store URL: file://<dir> or s3://<bucket>[/prefix]; got "ftp://nope"');
     const cfg = path.join(dir, 'bad.config.json');
     await writeFile(cfg, JSON.stringify({ tasks: { transform: { retries: 'many' } } }));
     const r2 = await runCli(['status', '--config', cfg], { cwd: dir });
@@ -170,7 +170,7 @@ describe('batchline CLI', () => {
     }
     const second = await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root });
     expect(second.code).toBe(75);
-    expect(second.stderr).toMatch(/^batch 20260101T0000 is in progress: held by .+:\d+:/m);
+    expect(second.stderr).toMatch(/^batchline: batch 20260101T0000 is in progress: held by .+:\d+:/m);
     // With --wait, a third run waits for the first instead of giving up.
     const waiting = startCli(['run', '--batch', '20260101T0000', '--wait', '--json', ...ws.flags], { cwd: ws.root });
     while (!waiting.stderrSoFar().includes('waiting for it to finish (--wait)')) {
