@@ -11,14 +11,13 @@ export type {
   RecordSink,
 } from './producer-contract.js';
 export { createLandingSink, createProducer } from './producer-contract.js';
-export { ProducerError } from './producer/producer.js';
+export { ConfigError, ProducerError, classifyFailure, type FailureKind } from './errors.js';
 export { FLOW_DEFAULTS } from './producer/flow-settings.js';
 export { FIREHOSE_LIMITS } from './records/limits.js';
 export { createFirehoseSink, type FirehoseSinkOptions } from './sinks/firehose/firehose-sink.js';
 export { createDirectoryLandingStore } from './sinks/landing/directory-store.js';
 export { loadAgentConfig, parseAgentConfig, type AgentConfig, type UnsupportedOption } from './config/agent-config.js';
 export {
-  ConfigError,
   defineProducerConfig,
   parseProducerConfig,
   producerConfigSchema,
