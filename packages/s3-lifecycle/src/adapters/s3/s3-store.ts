@@ -1,25 +1,14 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  paginateListObjectsV2,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import { createRequire } from 'node:module';
 import { type Readable, Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import pMap from 'p-map';
 import { CopyThreads } from './copy-threads.js';
+import { SignedCopies } from './signed-copy.js';
 import { assertKey, assertPrefix } from '../../keys.js';
 import {
   type CopyOptions,
@@ -31,6 +20,15 @@ import {
   PreconditionFailedError,
   type StoredObject,
 } from '../../object-store.js';
+
+// The AWS SDK loads when the first S3 store or client is made, not when the package is imported: a file://
+// user never pays for it. Loaded synchronously (require), because constructors and createS3Client are sync.
+// The CommonJS build has no import.meta (it is emptied), but has __filename.
+const requireSdk = createRequire((import.meta as { url?: string }).url ?? __filename);
+let s3Sdk: typeof S3Sdk | undefined;
+let libStorage: typeof LibStorage | undefined;
+const sdk = (): typeof S3Sdk => (s3Sdk ??= requireSdk('@aws-sdk/client-s3') as typeof S3Sdk);
+const storage = (): typeof LibStorage => (libStorage ??= requireSdk('@aws-sdk/lib-storage') as typeof LibStorage);
 
 export interface S3ClientSettings {
   /** AWS region; default: the SDK's chain (AWS_REGION, profile), or us-east-1 with a custom endpoint. */
@@ -108,7 +106,7 @@ export function assertBucketName(bucket: unknown): asserts bucket is string {
 
 /** Build an S3 client from settings; credentials always come from the SDK's default provider chain. */
 export function createS3Client(settings: S3ClientSettings = {}): S3Client {
-  return new S3Client(s3ClientConfig(settings));
+  return new (sdk().S3Client)(s3ClientConfig(settings));
 }
 
 /** The client configuration as plain data (copy threads build their own clients from it). */
@@ -146,6 +144,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly pageSize: number;
   private readonly threads: CopyThreads | undefined;
   private readonly ownsClient: boolean;
+  private readonly signed: SignedCopies | undefined;
   private readonly threadCount: number;
 
   constructor(options: S3ObjectStoreOptions) {
@@ -159,8 +158,10 @@ export class S3ObjectStore implements ObjectStore {
     this.prefix = prefix;
     this.location = `s3://${options.bucket}/${prefix}`;
     const config = s3ClientConfig(options);
-    this.client = options.client ?? new S3Client(config);
+    this.client = options.client ?? new (sdk().S3Client)(config);
     this.ownsClient = options.client === undefined;
+    // A client of the caller's may carry middleware of its own: then every request goes through it.
+    this.signed = this.ownsClient ? new SignedCopies(this.client, options.bucket, sdk().CopyObjectCommand, options.maxSockets ?? 128) : undefined;
     const threads = options.client ? 0 : (options.copyThreads ?? Math.min(4, availableParallelism()));
     if (!Number.isInteger(threads) || threads < 0 || threads > 64) throw new RangeError(`copyThreads must be an integer from 0 to 64, got ${threads}`);
     this.threads = threads > 0 ? new CopyThreads(threads, config) : undefined;
@@ -183,7 +184,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async *list(prefix: string): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
-    const pages = paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix });
+    const pages = sdk().paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix });
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || !object.Key.startsWith(this.prefix)) continue;
@@ -199,7 +200,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<StoredObject | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      const out = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.full(key) }));
       return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -211,7 +212,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       // If-Match: S3 serves that exact version or answers 412, atomically (an object never changes in place).
       const ifMatch = options.ifMatch === undefined ? {} : { IfMatch: options.ifMatch };
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key), ...ifMatch }));
+      const out = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.full(key), ...ifMatch }));
       return out.Body as Readable;
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
@@ -223,7 +224,7 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: ObjectBody): Promise<StoredObject> {
     const Key = this.full(key);
     if (typeof body === 'string' || body instanceof Uint8Array) {
-      const out = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body }));
+      const out = await this.client.send(new (sdk().PutObjectCommand)({ Bucket: this.bucket, Key, Body: body }));
       return { key, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, etag: out.ETag ?? '' };
     }
     // A stream of unknown length: lib-storage uploads it in parts (or one PutObject when small).
@@ -237,7 +238,7 @@ export class S3ObjectStore implements ObjectStore {
       }),
     );
     body.once('error', (error) => counted.destroy(error));
-    const out = await new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: counted } }).done();
+    const out = await new (storage().Upload)({ client: this.client, params: { Bucket: this.bucket, Key, Body: counted } }).done();
     return { key, size, etag: out.ETag ?? '' };
   }
 
@@ -255,7 +256,7 @@ export class S3ObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       try {
         if (bytes.byteLength > CONDITIONAL_PART_BYTES) await this.conditionalMultipartPut(Key, bytes, condition);
-        else await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ...condition }));
+        else await this.client.send(new (sdk().PutObjectCommand)({ Bucket: this.bucket, Key, Body: bytes, ...condition }));
         return true;
       } catch (error) {
         if (isPreconditionFailed(error)) return false;
@@ -271,20 +272,20 @@ export class S3ObjectStore implements ObjectStore {
    * condition on CompleteMultipartUpload, which S3 checks atomically like PutObject's.
    */
   private async conditionalMultipartPut(Key: string, bytes: Uint8Array, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<void> {
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
+    const { UploadId } = await this.client.send(new (sdk().CreateMultipartUploadCommand)({ Bucket: this.bucket, Key }));
     try {
       const parts = await pMap(
         Array.from({ length: Math.ceil(bytes.byteLength / CONDITIONAL_PART_BYTES) }, (_, i) => i),
         async (i) => {
           const Body = bytes.subarray(i * CONDITIONAL_PART_BYTES, (i + 1) * CONDITIONAL_PART_BYTES);
-          const out = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: i + 1, Body }));
+          const out = await this.client.send(new (sdk().UploadPartCommand)({ Bucket: this.bucket, Key, UploadId, PartNumber: i + 1, Body }));
           return { PartNumber: i + 1, ETag: out.ETag };
         },
         { concurrency: 4 },
       );
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition }));
+      await this.client.send(new (sdk().CompleteMultipartUploadCommand)({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition }));
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      await this.client.send(new (sdk().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
       throw error;
     }
   }
@@ -306,7 +307,9 @@ export class S3ObjectStore implements ObjectStore {
         ...(options.ifMatch !== undefined ? { CopySourceIfMatch: options.ifMatch } : {}),
       };
       const viaThread = this.threads?.copy(input);
-      const etag = viaThread ? await viaThread : (await this.client.send(new CopyObjectCommand(input))).CopyObjectResult?.ETag;
+      const etag = viaThread
+        ? await viaThread
+        : ((await this.signed?.copy(input)) ?? (await this.client.send(new (sdk().CopyObjectCommand)(input))).CopyObjectResult?.ETag);
       return { key: targetKey, size, etag: etag ?? '' };
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(sourceKey);
@@ -317,9 +320,9 @@ export class S3ObjectStore implements ObjectStore {
 
   private async multipartCopy(sourceKey: string, targetKey: string, size: number, ifMatch: string | undefined): Promise<StoredObject> {
     const Key = this.full(targetKey);
-    const source = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(sourceKey), ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
+    const source = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.full(sourceKey), ...(ifMatch ? { IfMatch: ifMatch } : {}) }));
     const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({
+      new (sdk().CreateMultipartUploadCommand)({
         Bucket: this.bucket,
         Key,
         ...(source.ContentType ? { ContentType: source.ContentType } : {}),
@@ -336,7 +339,7 @@ export class S3ObjectStore implements ObjectStore {
         ranges,
         async ({ PartNumber, range }) => {
           const out = await this.client.send(
-            new UploadPartCopyCommand({
+            new (sdk().UploadPartCopyCommand)({
               Bucket: this.bucket,
               Key,
               UploadId,
@@ -350,10 +353,10 @@ export class S3ObjectStore implements ObjectStore {
         },
         { concurrency: this.partConcurrency },
       );
-      const out = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      const out = await this.client.send(new (sdk().CompleteMultipartUploadCommand)({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
       return { key: targetKey, size, etag: out.ETag ?? '' };
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      await this.client.send(new (sdk().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
       throw error;
     }
   }
@@ -363,14 +366,21 @@ export class S3ObjectStore implements ObjectStore {
     await this.threads?.warmUp();
   }
 
-  /** Copy threads configured and ready, and how many copies they carried. */
-  get copyThreadStats(): { readonly threads: number; readonly ready: number; readonly copies: number } {
-    return { threads: this.threadCount, ready: this.threads?.ready ?? 0, copies: this.threads?.copies ?? 0 };
+  /** Copy threads configured and ready, the copies they carried, and the copies the signed path sent (or handed back to the SDK). */
+  get copyThreadStats(): { readonly threads: number; readonly ready: number; readonly copies: number; readonly signed: number; readonly fallbacks: number } {
+    return {
+      threads: this.threadCount,
+      ready: this.threads?.ready ?? 0,
+      copies: this.threads?.copies ?? 0,
+      signed: this.signed?.copies ?? 0,
+      fallbacks: this.signed?.fallbacks ?? 0,
+    };
   }
 
   /** Stop the copy threads and, when the store built it, the client. */
   async close(): Promise<void> {
     await this.threads?.close();
+    this.signed?.close();
     if (this.ownsClient) this.client.destroy();
   }
 
@@ -391,7 +401,7 @@ export class S3ObjectStore implements ObjectStore {
       chunks,
       async (chunk) => {
         const out = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Quiet: true, Objects: chunk.map((i) => ({ Key: this.full(keys[i]!) })) } }),
+          new (sdk().DeleteObjectsCommand)({ Bucket: this.bucket, Delete: { Quiet: true, Objects: chunk.map((i) => ({ Key: this.full(keys[i]!) })) } }),
         );
         const byKey = new Map(chunk.map((i) => [this.full(keys[i]!), i]));
         for (const failed of out.Errors ?? []) {
