@@ -1,18 +1,20 @@
 #!/usr/bin/env node
+import { exitQuietlyOnClosedPipe, reportFailure, wantsStack } from './cli/cli-convention.js';
 import { runProducerCli } from './cli/run-producer-cli.js';
 
 // `batchline-producer --help | head` closes the pipe early: not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+exitQuietlyOnClosedPipe();
 
-runProducerCli(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+runProducerCli(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`batchline-producer: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    // A stack trace only when asked for (-v/--verbose or DEBUG); the exit code comes from the error.
+    process.exitCode = reportFailure('batchline-producer', err, {
+      stderr: (text) => process.stderr.write(text),
+      stack: argv.includes('-v') || wantsStack(argv, process.env),
+    });
   },
 );

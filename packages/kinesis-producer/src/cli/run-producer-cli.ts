@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { oneLineSafe, packageVersion, terminalSafe } from './cli-convention.js';
 import { loadAgentConfig, type UnsupportedOption } from '../config/agent-config.js';
 import { ConfigError, parseFlow, parseProducerConfig, type ProducerConfig } from '../config/producer-config.js';
 import type { Flow, LandingStore, ProducerEvent, ProducerMetrics, RecordSink } from '../producer-contract.js';
@@ -83,6 +84,7 @@ interface CliOptions {
 
 function program(): Command {
   return new Command('batchline-producer')
+    .version(packageVersion('@batchline/kinesis-producer'), '-V, --version')
     .description(
       'Tail CSV files into Amazon Data Firehose (or a local landing directory): a Node replacement for the Kinesis Agent.\n' +
         'Records are CSV records (a quoted field may span lines, a record is never cut), checkpoints pass only acknowledged records.',
@@ -263,10 +265,16 @@ function describeEvent(e: ProducerEvent): string {
 export async function runProducerCli(argv: readonly string[], io: ProducerCliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const say = (s: string) => stderr.write(`batchline-producer: ${s}\n`);
+  // Messages carry paths, stream names and file contents: escape what a terminal would act on.
+  const say = (s: string) => stderr.write(`batchline-producer: ${terminalSafe(s)}\n`);
   const cmd = program()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(terminalSafe(s)), outputError: (s, write) => write(oneLineSafe(s)) });
+  // The convention of every batchline bin: no arguments prints the help on stderr and exits 2.
+  if (argv.length === 0) {
+    stderr.write(cmd.helpInformation());
+    return EXIT.usage;
+  }
   try {
     await cmd.parseAsync([...argv], { from: 'user' });
   } catch (err) {
