@@ -1,6 +1,14 @@
-import { FirehoseClient, PutRecordBatchCommand, type FirehoseClientConfig } from '@aws-sdk/client-firehose';
+import type * as FirehoseSdk from '@aws-sdk/client-firehose';
+import type { FirehoseClient, FirehoseClientConfig } from '@aws-sdk/client-firehose';
+import { createRequire } from 'node:module';
 import { errorCode, ProducerError } from '../../errors.js';
 import type { PutOutcome, RecordSink } from '../../producer-contract.js';
+
+// The Firehose SDK loads when a Firehose sink is made, not when the package is imported (the landing sink and
+// the pipeline's library never need it). The CommonJS build has no import.meta (it is emptied), but has __filename.
+const requireSdk = createRequire((import.meta as { url?: string }).url ?? __filename);
+let firehoseSdk: typeof FirehoseSdk | undefined;
+const sdk = (): typeof FirehoseSdk => (firehoseSdk ??= requireSdk('@aws-sdk/client-firehose') as typeof FirehoseSdk);
 
 export interface FirehoseSinkOptions {
   /** AWS region; the SDK's default chain (AWS_REGION, profile) when omitted. */
@@ -29,7 +37,7 @@ export function createFirehoseSink(options: FirehoseSinkOptions = {}): RecordSin
   const owned = !options.client;
   const client =
     options.client ??
-    new FirehoseClient({
+    new (sdk().FirehoseClient)({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -57,7 +65,7 @@ export function createFirehoseSink(options: FirehoseSinkOptions = {}): RecordSin
       let response;
       try {
         response = await client.send(
-          new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
+          new (sdk().PutRecordBatchCommand)({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
           options?.signal ? { abortSignal: options.signal } : {},
         );
       } catch (err) {
