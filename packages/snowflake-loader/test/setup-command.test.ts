@@ -55,12 +55,12 @@ describe('batchline-warehouse', () => {
   it('explains bad usage and bad values', async () => {
     const unknown = io();
     expect(await runSetupCommand(['frobnicate'], unknown.io)).toBe(2);
-    expect(unknown.err.join('')).toMatch(/unknown command "frobnicate"[\s\S]*Usage:/);
+    expect(unknown.err.join('')).toMatch(/unknown command 'frobnicate'[\s\S]*--help for usage/);
     const bad = io();
-    expect(await runSetupCommand(['setup', 'postgres://x'], bad.io)).toBe(1);
+    expect(await runSetupCommand(['setup', 'postgres://x'], bad.io)).toBe(2);
     expect(bad.err.join('')).toMatch(/Unsupported warehouse URL "postgres:\/\/x"/);
     const badName = io();
-    expect(await runSetupCommand(['print-setup', 'snowflake-admin', '--database', 'X;DROP'], badName.io)).toBe(1);
+    expect(await runSetupCommand(['print-setup', 'snowflake-admin', '--database', 'X;DROP'], badName.io)).toBe(2);
     expect(text).not.toMatch(/CREATE (DATABASE|SCHEMA|STORAGE INTEGRATION)/);
     const admin = io();
     expect(
