@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, parseIsoInstant, toBatchId } from '@batchline/batch-id';
-import { BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
+import { BatchInProgressError, createBatchLifecycle, openObjectStore, requireConditionalWrites } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
 import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
 import { UsageError } from './errors.js';
 import { type BatchlineConfig, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
+import { firehoseChecks, renderDoctor, runDoctor } from './doctor.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
@@ -78,10 +79,27 @@ function withConfigFlags(cmd: Command, options: { cron?: boolean } = {}): Comman
   return cmd;
 }
 
-/** Warehouse options from the environment: in GitHub Actions, Snowflake gets the job's OIDC token (workload identity). */
-function warehouseOptions(io: CliIo): { snowflake?: { token: () => Promise<string> } } {
+/**
+ * Warehouse options from the environment: in GitHub Actions, the job's OIDC token is offered for Snowflake workload
+ * identity only (the loader ignores it for OAUTH and PROGRAMMATIC_ACCESS_TOKEN, and an explicit token wins).
+ */
+function warehouseOptions(io: CliIo): { snowflake?: { workloadIdentityToken: () => Promise<string> } } {
   const token = githubOidcTokenProvider(io.env);
-  return token ? { snowflake: { token } } : {};
+  return token ? { snowflake: { workloadIdentityToken: token } } : {};
+}
+
+const UNSAFE_STORE_OPTION = [
+  '--unsafe-ignore-conditional-writes',
+  'run even on a store that ignores conditional writes (claims and leases are then not exclusive): only when a single runner can ever touch this store',
+] as const;
+
+/** Claims, leases and locks rely on conditional writes: refuse a store that ignores them (checked once per store). */
+async function guardStore(config: BatchlineConfig, flags: { unsafeIgnoreConditionalWrites?: boolean }, io: CliIo): Promise<void> {
+  if (flags.unsafeIgnoreConditionalWrites) {
+    io.stderr('warning: --unsafe-ignore-conditional-writes: the store is not checked for conditional writes; never run two runners on it\n');
+    return;
+  }
+  await requireConditionalWrites(openObjectStore(config.store), { root: config.root });
 }
 
 function configFrom(flags: CommonFlags, io: CliIo): BatchlineConfig {
@@ -100,8 +118,9 @@ async function emitReport(report: RunReport, flags: CommonFlags, io: CliIo): Pro
   return report.exitCode ?? (report.status === 'succeeded' ? EXIT.ok : EXIT.failed);
 }
 
-async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boolean; wait?: boolean }, io: CliIo): Promise<number> {
+async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boolean; wait?: boolean; unsafeIgnoreConditionalWrites?: boolean }, io: CliIo): Promise<number> {
   const config = configFrom(flags, io);
+  await guardStore(config, flags, io);
   const progress = progressPrinter((line) => io.stderr(`${line}\n`));
   for (;;) {
     try {
@@ -160,7 +179,8 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
     .option('--force', 'rerun every task, also those that succeeded (all tasks are idempotent)', false)
     .option('--wait', 'if another run holds the batch, wait for it instead of exiting with code 75', false)
     .option('--json', 'print one machine-readable run report on stdout instead of the table', false)
-    .action(async (flags: CommonFlags & { batch?: BatchId; force: boolean; wait: boolean }) => {
+    .option(...UNSAFE_STORE_OPTION)
+    .action(async (flags: CommonFlags & { batch?: BatchId; force: boolean; wait: boolean; unsafeIgnoreConditionalWrites?: boolean }) => {
       const batchId = flags.batch ?? batchIdForSchedule(configFrom(flags, io).cron, new Date());
       state.code = await runCommand(batchId, flags, io);
     });
@@ -172,7 +192,8 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
   )
     .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
     .option('--json', 'print one machine-readable run report on stdout instead of the table', false)
-    .action(async (flags: CommonFlags & { batch: BatchId }) => {
+    .option(...UNSAFE_STORE_OPTION)
+    .action(async (flags: CommonFlags & { batch: BatchId; unsafeIgnoreConditionalWrites?: boolean }) => {
       const config = configFrom(flags, io);
       const lifecycle = createBatchLifecycle(openObjectStore(config.store), { root: config.root });
       const manifests = await Promise.all(ENTITIES.map((e) => lifecycle.readManifest(e, flags.batch)));
@@ -274,6 +295,29 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       } finally {
         await warehouse.close();
       }
+    });
+
+  withConfigFlags(
+    program
+      .command('doctor')
+      .description(
+        'Check the store and the warehouse against every assumption the pipeline makes (pass/fail, with the fix); ' +
+          'safe at any time: scratch keys under _batchline/doctor/ only, rolled-back transactions. Exit 1 when a check fails.',
+      ),
+  )
+    .option('--json', 'print the checks as JSON on stdout instead of the table', false)
+    .option('--firehose', 'also check each Firehose delivery stream exists and writes to the landing layout', false)
+    .action(async (flags: CommonFlags & { firehose: boolean }) => {
+      const config = configFrom(flags, io);
+      const report = await runDoctor({
+        store: config.store,
+        warehouse: config.warehouse,
+        root: config.root,
+        warehouseOptions: warehouseOptions(io),
+        ...(flags.firehose ? { extraChecks: () => firehoseChecks(config, io.env) } : {}),
+      });
+      io.stdout(flags.json ? `${JSON.stringify(report)}\n` : `${renderDoctor(report)}\n`);
+      state.code = report.ok ? EXIT.ok : EXIT.failed;
     });
 
   withConfigFlags(program.command('setup').description('Apply the warehouse DDL (tables, BATCH_AUDIT); safe to repeat.')).action(

@@ -9,7 +9,15 @@ import {
   createBatchLifecycle,
   openObjectStore,
 } from '@batchline/s3-lifecycle';
-import { type BatchFile, type BatchLocation, type OpenWarehouseOptions, type TaskAudit, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
+import {
+  type BatchFile,
+  type BatchLocation,
+  type OpenWarehouseOptions,
+  type PinnedFileReader,
+  type TaskAudit,
+  type Warehouse,
+  openWarehouse,
+} from '@batchline/snowflake-loader';
 import {
   DEFAULT_TASK_POLICY,
   ENTITIES,
@@ -99,53 +107,48 @@ interface RunContext {
   readonly moving: Map<string, TaskName>;
 }
 
-/** What s3-lifecycle hands the loader for a pinned file (H10-store's `loadableFiles`). */
-interface LoadableFileLike {
-  readonly path: string;
-  readonly key: string;
-  readonly stagePath: string;
-  readonly size: number;
-  readonly etag: string;
-}
-type LifecycleWithLoadable = BatchLifecycle & {
-  loadableFiles?(entity: string, batchId: BatchId): Promise<{ location: BatchLocation; files: readonly LoadableFileLike[] }>;
-};
-type ClaimWithOptions = (
-  entity: string,
-  batchId: BatchId,
-  options: { settleSeconds?: number; beforePin?: () => Promise<void> },
-) => Promise<BatchManifest & { readonly skipped?: readonly { readonly key: string; readonly reason: string }[] }>;
-
 /**
  * The pinned files where they live now: processing/ until archived, processed/ after (a replay reloads
- * from there). s3-lifecycle owns the layout; the loader gets key, stage path, size and ETag per file.
+ * from there; an interrupted archive is finished first). s3-lifecycle owns the layout: the loader gets
+ * key, stage path, size and ETag per file, never re-deriving them.
  */
-async function batchFiles(ctx: RunContext, entity: PipelineEntity, manifest: BatchManifest): Promise<{ files: BatchFile[]; location: BatchLocation }> {
-  const lifecycle = ctx.lifecycle as LifecycleWithLoadable;
-  if (lifecycle.loadableFiles) {
-    const loadable = await lifecycle.loadableFiles(entity, ctx.batchId);
-    return {
-      location: loadable.location,
-      files: loadable.files.map((f) => ({ path: f.path, key: f.key, stagePath: f.stagePath, size: f.size, etag: f.etag })),
-    };
-  }
-  let current = manifest;
-  // An interrupted archive leaves files on both sides: finish it (idempotent) so every file has one home.
-  if (current.state === 'archiving') current = await ctx.lifecycle.archive(entity, ctx.batchId);
-  const location: BatchLocation = current.state === 'archived' ? 'processed' : 'processing';
-  const files = current.files.map((file) => ({
-    path: file.path,
-    key: location === 'processed' ? ctx.lifecycle.processedKey(entity, ctx.batchId, file.path) : ctx.lifecycle.processingKey(entity, ctx.batchId, file.path),
-    size: file.size,
-    etag: file.etag,
-  }));
-  return { files, location };
+async function batchFiles(ctx: RunContext, entity: PipelineEntity): Promise<{ files: BatchFile[]; location: BatchLocation }> {
+  const loadable = await ctx.lifecycle.loadableFiles(entity, ctx.batchId);
+  return { location: loadable.location, files: [...loadable.files] };
 }
 
 async function requireManifest(ctx: RunContext, entity: PipelineEntity): Promise<BatchManifest> {
   const manifest = await ctx.lifecycle.readManifest(entity, ctx.batchId);
   if (!manifest) throw new PermanentTaskError(`batch ${ctx.batchId} has no claim manifest for ${entity}; claim:${entity} must run first`);
   return manifest;
+}
+
+/**
+ * A load that failed on its files says which command gets the batch moving again: a bad record
+ * (fix the file, then repin; or quarantine; or release) or a file that changed after the claim.
+ */
+function withWayOut(error: unknown, batchId: BatchId, location: BatchLocation): unknown {
+  if (!(error instanceof Error)) return error;
+  let wayOut: string | undefined;
+  if (error.name === 'LoadRejectedError') {
+    wayOut =
+      location === 'processed'
+        ? `the archived file is not the one that loaded before: restore it in processed/${batchId}/`
+        : `fix the file in processing/${batchId}/ then \`batchline repin --batch ${batchId}\` and \`batchline run --batch ${batchId}\`; ` +
+          `or rerun with onError quarantine (BATCHLINE_ON_ERROR=quarantine); or give the files to the next batch with \`batchline release --batch ${batchId}\``;
+  } else if (error.name === 'PinnedFileChangedError' || (error.name === 'LoadInputError' && /changed after the claim/.test(error.message))) {
+    wayOut =
+      location === 'processed'
+        ? `an archived file changed: restore it in processed/${batchId}/ (repin is refused for archived batches; a replay needs the pinned bytes)`
+        : `restore the file, or pin the batch to what is in processing/${batchId}/ now: \`batchline repin --batch ${batchId}\`, then \`batchline run --batch ${batchId}\``;
+  }
+  if (wayOut === undefined || error.message.includes('batchline repin') || error.message.includes(wayOut)) return error;
+  try {
+    error.message = `${error.message} Way out: ${wayOut}.`;
+  } catch {
+    // A frozen message stays as it is; the report still names the task.
+  }
+  return error;
 }
 
 /**
@@ -185,11 +188,11 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     withHooks(`claim:${entity}`, [], async (ctx) => {
       ctx.moving.set(entity, `claim:${entity}`);
       try {
-        const claim = ctx.lifecycle.claim.bind(ctx.lifecycle) as unknown as ClaimWithOptions;
-        const manifest = await claim(entity, ctx.batchId, {
+        const manifest = await ctx.lifecycle.claim(entity, ctx.batchId, {
           ...(ctx.settleSeconds !== undefined ? { settleSeconds: ctx.settleSeconds } : {}),
-          // Under the claim lock, only for a new claim: an id below a started transform is refused.
-          beforePin: () => ctx.sequence.checkNewClaim(entity, ctx.batchId),
+          // Under the claim lock, only for a new claim, before landing/ is listed: an id below a
+          // started transform is refused.
+          beforeList: () => ctx.sequence.checkNewClaim(entity, ctx.batchId),
         });
         const skipped = manifest.skipped ?? [];
         const notes = [
@@ -205,10 +208,13 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
     withHooks(`load:${entity}`, [`claim:${entity}`], async (ctx) => {
       const manifest = await requireManifest(ctx, entity);
       if (manifest.files.length === 0) return { files: 0, rows: 0, rejected: 0, note: 'no files' };
-      const { files, location } = await batchFiles(ctx, entity, manifest);
-      const result = await during(ctx, `load:${entity}`, () =>
-        ctx.warehouse.load({ entity, batchId: ctx.batchId, files, onError: ctx.onError, location }),
-      );
+      const { files, location } = await batchFiles(ctx, entity);
+      // Pinned reads: both engines check every file's size and ETag through s3-lifecycle.
+      const pinned: PinnedFileReader = ctx.lifecycle;
+      const result = await during(ctx, `load:${entity}`, () => ctx.warehouse.load({ entity, batchId: ctx.batchId, files, onError: ctx.onError, location, pinned }),
+      ).catch((error: unknown) => {
+        throw withWayOut(error, ctx.batchId, location);
+      });
       return { files: result.files.length, rows: result.rowsLoaded, rejected: result.rowsRejected };
     });
   const transformTask = withHooks('transform', ['load:orders', 'load:customers'], async (ctx) => {
@@ -472,7 +478,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
   try {
     warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { ...options.warehouseOptions, files: store }) : options.warehouse;
     if (options.setup ?? warehouse.engine === 'duckdb') await warehouse.setup();
-    const sequence = new Sequence(ownLifecycle, warehouse, root);
+    const sequence = new Sequence(ownLifecycle, warehouse);
     const env: RunEnv = { options, store, root, warehouse, sequence, onEvent, signal: options.signal, caughtUp: [] };
     // Refused before anything is written when it plainly cannot join (the claim's beforePin is the real guard).
     const refusal = await sequence.checkNewBatch(batchId);

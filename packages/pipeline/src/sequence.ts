@@ -26,12 +26,6 @@ export interface SequenceRecord {
   readonly settledThrough?: BatchId;
 }
 
-/** What the sequence needs from s3-lifecycle beyond the BatchLifecycle of old (present once H10-store's API lands). */
-interface SequenceLifecycle extends BatchLifecycle {
-  holdClaimLock?<T>(entity: string, purpose: string, work: () => Promise<T>): Promise<T>;
-  sequenceKey?(): string;
-}
-
 /** One batch as the sequence sees it. */
 export interface SequenceEntry {
   readonly batchId: BatchId;
@@ -64,20 +58,17 @@ function isPending(e: SequenceEntry): boolean {
 }
 
 export class Sequence {
-  private readonly lifecycle: SequenceLifecycle;
   private readonly store: ObjectStore;
 
   constructor(
-    lifecycle: BatchLifecycle,
+    private readonly lifecycle: BatchLifecycle,
     private readonly warehouse: Warehouse,
-    private readonly root: string,
   ) {
-    this.lifecycle = lifecycle as SequenceLifecycle;
     this.store = lifecycle.store;
   }
 
   key(): string {
-    return this.lifecycle.sequenceKey?.() ?? `${this.root}_batchline/sequence.json`;
+    return this.lifecycle.sequenceKey();
   }
 
   async read(): Promise<{ value: SequenceRecord; etag?: string }> {
@@ -110,8 +101,7 @@ export class Sequence {
   }
 
   private async underClaimLocks<T>(work: () => Promise<T>): Promise<T> {
-    const hold = this.lifecycle.holdClaimLock?.bind(this.lifecycle);
-    if (!hold) return work();
+    const hold = this.lifecycle.holdClaimLock.bind(this.lifecycle);
     // Fixed order (orders, then customers): two sealers never hold one lock each.
     return hold('orders', 'sequence seal', () => hold('customers', 'sequence seal', work));
   }

@@ -33,3 +33,4 @@ export {
   WarehouseLockedError,
 } from './errors.js';
 export { snowflakeAdminSql, type SnowflakeAdminSettings } from './admin-sql.js';
+export { checkWarehouse, warehouseProbeRecord, type WarehouseCheck, type WarehouseCheckOptions } from './warehouse-checks.js';

@@ -1,6 +1,15 @@
 import { assertBatchId } from '@batchline/batch-id';
 import { LoadInputError } from './errors.js';
-import { BATCH_LOCATIONS, ENTITIES, type BatchFile, type BatchLocation, type Entity, type LoadRequest, type OnErrorPolicy } from './warehouse-contract.js';
+import {
+  BATCH_LOCATIONS,
+  ENTITIES,
+  type BatchFile,
+  type BatchLocation,
+  type Entity,
+  type LoadRequest,
+  type OnErrorPolicy,
+  type PinnedFileReader,
+} from './warehouse-contract.js';
 
 export interface CheckedLoadRequest {
   readonly entity: Entity;
@@ -8,10 +17,16 @@ export interface CheckedLoadRequest {
   readonly files: readonly BatchFile[];
   readonly onError: OnErrorPolicy;
   readonly location: BatchLocation;
+  readonly pinned: PinnedFileReader | undefined;
 }
 
-// Printable characters only, no backslash or quote: object keys are untrusted and end up in SQL text (FILES=).
-const SAFE_PATH = /^[A-Za-z0-9._\-+=@,:~!()* /]+$/;
+/**
+ * Object keys are data: any key S3 accepts and the store could claim flows through (space, #, &, ', %,
+ * non-ASCII...). They reach SQL only as bound values or as string literals with quotes doubled (FILES=).
+ * What no CSV line or SQL literal can carry safely is refused: control characters, backslashes
+ * (Snowflake's string escape), lone surrogates.
+ */
+const UNSAFE_PATH = /[\u0000-\u001f\u007f\\]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Validate an untrusted load request; the error names the bad value and what was expected. */
 export function checkLoadRequest(request: LoadRequest): CheckedLoadRequest {
@@ -29,7 +44,11 @@ export function checkLoadRequest(request: LoadRequest): CheckedLoadRequest {
   }
   const seen = new Set<string>();
   for (const file of request.files) checkFile(file, seen, location, request.batchId);
-  return { entity: request.entity, batchId: request.batchId, files: request.files, onError, location };
+  if (request.pinned) {
+    const unpinned = request.files.find((f) => typeof f.etag !== 'string' || f.etag.length === 0);
+    if (unpinned) throw new LoadInputError(`Batch file ${JSON.stringify(unpinned.path)} has no ETag; a pinned load needs the claim's size and ETag for every file`);
+  }
+  return { entity: request.entity, batchId: request.batchId, files: request.files, onError, location, pinned: request.pinned };
 }
 
 function checkFile(file: BatchFile, seen: Set<string>, location: BatchLocation, batchId: string): void {
@@ -38,7 +57,7 @@ function checkFile(file: BatchFile, seen: Set<string>, location: BatchLocation, 
     new LoadInputError(`Invalid batch file path ${JSON.stringify(path)}: ${why}; expected a relative path like 2026/11/26/03/orders-1-....gz`);
   if (typeof path !== 'string' || path.length === 0) throw bad('empty');
   if (path.length > 1024) throw bad('longer than 1024 characters');
-  if (!SAFE_PATH.test(path)) throw bad('contains characters outside letters, digits, space and ._-+=@,:~!()*/');
+  if (UNSAFE_PATH.test(path)) throw bad('contains a control character, a backslash or malformed Unicode');
   if (path.startsWith('/')) throw bad('absolute');
   if (path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
     throw bad('has an empty, "." or ".." segment');

@@ -1,7 +1,8 @@
 // Engine-neutral operations: the same SQL files run on Snowflake and DuckDB.
 import { assertBatchId, type BatchId } from '@batchline/batch-id';
 import { auditBinds, auditFromRow, nextAttempts } from './audit.js';
-import { byEntity, common } from './sql-files.js';
+import { LoadInputError } from './errors.js';
+import { byEntity, common, release as releaseSql } from './sql-files.js';
 import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
 import { inlineBatchId, renderStatement, renderStatements, type Statement } from './sql-text.js';
 import type { CuratedRow, Entity, TaskAudit, TransformResult } from './warehouse-contract.js';
@@ -147,4 +148,21 @@ export function decimalText(cell: unknown): string {
   if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`Expected a decimal, got ${text}`);
   const [whole, frac = ''] = text.split('.');
   return `${whole}.${(frac + '00').slice(0, 2)}`;
+}
+
+/**
+ * Forget a batch's loads: raw rows, quarantined records and per-batch state of both entities, and its
+ * BATCH_AUDIT rows, in one transaction. Refused for a batch whose transform succeeded (curated rows
+ * depend on it: replay it instead).
+ */
+export async function releaseBatch(engine: SqlEngine, batchId: BatchId): Promise<void> {
+  assertBatchId(batchId);
+  await engine.transaction(async (session) => {
+    const transform = (await session.run(renderStatement(common.auditReadTask, {}, { batch_id: batchId, task: 'transform' }))).rows[0];
+    if (transform && transform.STATE === 'succeeded') {
+      throw new LoadInputError(`batch ${batchId} was transformed: its rows are in the curated table, so its loads cannot be released; replay it instead`);
+    }
+    for (const entity of ['orders', 'customers'] as const) await runAll(session, renderStatements(byEntity[entity].release, {}, { batch_id: batchId }));
+    await runAll(session, renderStatements(releaseSql.audit, {}, { batch_id: batchId }));
+  });
 }

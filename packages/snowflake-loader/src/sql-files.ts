@@ -20,6 +20,10 @@ import snowflakeDropRejectedCustomers from '../../../sql/snowflake/drop-rejected
 import snowflakeClearRawOrders from '../../../sql/snowflake/clear-raw-orders.sql';
 import snowflakeClearRawCustomers from '../../../sql/snowflake/clear-raw-customers.sql';
 import snowflakeClearRejects from '../../../sql/snowflake/clear-rejects.sql';
+import snowflakeDoctorWhoami from '../../../sql/snowflake/doctor/whoami.sql';
+import snowflakeDoctorTablePrivileges from '../../../sql/snowflake/doctor/table-privileges.sql';
+import snowflakeDoctorStageProbeOrders from '../../../sql/snowflake/doctor/stage-probe-orders.sql';
+import snowflakeDoctorStageProbeCustomers from '../../../sql/snowflake/doctor/stage-probe-customers.sql';
 import auditDeleteTask from '../../../sql/common/audit-delete-task.sql';
 import auditInsertTask from '../../../sql/common/audit-insert-task.sql';
 import auditReadBatch from '../../../sql/common/audit-read-batch.sql';
@@ -28,6 +32,9 @@ import checkCustomers from '../../../sql/common/check-customers.sql';
 import checkOrders from '../../../sql/common/check-orders.sql';
 import clearBatchCustomers from '../../../sql/common/clear-batch-customers.sql';
 import clearBatchOrders from '../../../sql/common/clear-batch-orders.sql';
+import releaseAudit from '../../../sql/common/release-audit.sql';
+import releaseCustomers from '../../../sql/common/release-customers.sql';
+import releaseOrders from '../../../sql/common/release-orders.sql';
 import countCustomersByFile from '../../../sql/common/count-customers-by-file.sql';
 import countOrdersByFile from '../../../sql/common/count-orders-by-file.sql';
 import curatedRows from '../../../sql/common/curated-rows.sql';
@@ -71,10 +78,13 @@ export const common = {
 };
 
 /** Per entity; `state` is the load's last step: the batch's rows of the transform's state table. */
-export const byEntity: Record<Entity, { clearBatch: string; check: string; countByFile: string; state: string }> = {
-  orders: { clearBatch: clearBatchOrders, check: checkOrders, countByFile: countOrdersByFile, state: stateOrders },
-  customers: { clearBatch: clearBatchCustomers, check: checkCustomers, countByFile: countCustomersByFile, state: stateCustomers },
+export const byEntity: Record<Entity, { clearBatch: string; check: string; countByFile: string; state: string; release: string }> = {
+  orders: { clearBatch: clearBatchOrders, check: checkOrders, countByFile: countOrdersByFile, state: stateOrders, release: releaseOrders },
+  customers: { clearBatch: clearBatchCustomers, check: checkCustomers, countByFile: countCustomersByFile, state: stateCustomers, release: releaseCustomers },
 };
+
+/** Release of a batch: its task rows go with its loads. */
+export const release = { audit: releaseAudit };
 
 export const duckdb = {
   session: duckdbSession,
@@ -91,11 +101,6 @@ export const duckdb = {
 
 export const snowflake = {
   session: snowflakeSession,
-  setup: {
-    fileFormat: snowflakeFileFormat,
-    stages: snowflakeStages,
-    tables: snowflakeTables,
-  },
   /** Run once by an admin, never by the loader (sql/snowflake/admin/, in this order). */
   admin: {
     database: snowflakeAdminDatabase,
@@ -104,9 +109,20 @@ export const snowflake = {
     serviceUser: snowflakeAdminServiceUser,
   },
   /** `batchline setup`: the loader role's own objects. */
+  setup: {
+    fileFormat: snowflakeFileFormat,
+    stages: snowflakeStages,
+    tables: snowflakeTables,
+  },
   validate: { orders: snowflakeValidateOrders, customers: snowflakeValidateCustomers } satisfies Record<Entity, string>,
   load: { orders: snowflakeLoadOrders, customers: snowflakeLoadCustomers } satisfies Record<Entity, string>,
   dropRejected: { orders: snowflakeDropRejectedOrders, customers: snowflakeDropRejectedCustomers } satisfies Record<Entity, string>,
-};
   clearRaw: { orders: snowflakeClearRawOrders, customers: snowflakeClearRawCustomers } satisfies Record<Entity, string>,
   clearRejects: snowflakeClearRejects,
+  /** `batchline doctor`: read-only or rolled back. */
+  doctor: {
+    whoami: snowflakeDoctorWhoami,
+    tablePrivileges: snowflakeDoctorTablePrivileges,
+    stageProbe: { orders: snowflakeDoctorStageProbeOrders, customers: snowflakeDoctorStageProbeCustomers } satisfies Record<Entity, string>,
+  },
+};

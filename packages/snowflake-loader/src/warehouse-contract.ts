@@ -32,6 +32,23 @@ export interface BatchFile {
   readonly key: string;
   /** Bytes as pinned by the claim; a file of another size is refused (it changed after the claim). */
   readonly size: number;
+  /** ETag as pinned by the claim. With `LoadRequest.pinned`, every read checks it (and the size). */
+  readonly etag?: string;
+  /** `<location>/<BATCH_ID>/<path>`, relative to the entity's stage, as the store lays it out (s3-lifecycle). */
+  readonly stagePath?: string;
+  /** `processing/<BATCH_ID>/<path>`: the file's stable lineage name (SOURCE_FILE), the same after the archive. */
+  readonly claimPath?: string;
+}
+
+/**
+ * Reads a batch file as pinned by its claim (s3-lifecycle's BatchLifecycle satisfies this): size and ETag
+ * are checked on every read, and a file that changed fails with a permanent error naming it.
+ */
+export interface PinnedFileReader {
+  /** The file's bytes, checked against the pinned size and ETag while they stream. */
+  openPinned(file: BatchFile): Promise<Readable>;
+  /** The object still has the pinned size and ETag (for reads that do not stream through openPinned). */
+  verifyPinned(file: BatchFile): Promise<void>;
 }
 
 /** `abort` (default): the first bad record fails the load, naming file and record. `quarantine`: bad records go to LOAD_REJECTS. */
@@ -47,6 +64,11 @@ export interface LoadRequest {
    * are the same either way: SOURCE_FILE is always `processing/<BATCH_ID>/<path>`.
    */
   readonly location?: BatchLocation;
+  /**
+   * Pinned reads: DuckDB reads each file through it (in place: verified before and after the scan);
+   * Snowflake verifies each file before and after the COPY. Every file then needs its `etag`.
+   */
+  readonly pinned?: PinnedFileReader;
 }
 
 export interface FileLoadResult {
@@ -149,6 +171,12 @@ export interface Warehouse {
   /** Latest row per task for the batch, ordered by task name. */
   readTasks(batchId: BatchId): Promise<TaskAudit[]>;
   curatedRows(batchId?: BatchId): Promise<CuratedRow[]>;
+  /**
+   * Forget a batch that was never transformed: both entities' raw rows, quarantined records and per-batch
+   * state, and its BATCH_AUDIT rows, in one transaction (the pipeline's `release`, before its files go
+   * back to landing/). Refused once the batch's transform succeeded.
+   */
+  releaseBatch(batchId: BatchId): Promise<void>;
   close(): Promise<void>;
 }
 

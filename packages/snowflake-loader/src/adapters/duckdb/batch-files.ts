@@ -4,13 +4,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pMap from 'p-map';
 import { CorruptFileError, LoadInputError } from '../../errors.js';
 import { stageFileName } from '../../load-request.js';
-import type { BatchFile, BatchFileSource } from '../../warehouse-contract.js';
+import type { BatchFile, BatchFileSource, PinnedFileReader } from '../../warehouse-contract.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -22,9 +22,17 @@ export interface LocalBatchFile {
 
 export interface LocalBatch {
   readonly files: readonly LocalBatchFile[];
+  /**
+   * Files read in place from the store's own directory are checked again after the scan (a file
+   * rewritten while DuckDB read it fails here, before the load commits). Temporary copies need nothing.
+   */
+  verifyUnchanged(): Promise<void>;
   /** Remove temporary copies. */
   dispose(): Promise<void>;
 }
+
+/** DuckDB expands these in file names (globs): such a path is copied to a plain temporary name first. */
+const GLOB_CHARACTERS = /[*?[\]{}]/;
 
 const DOWNLOAD_CONCURRENCY = 4;
 
@@ -33,8 +41,9 @@ export async function localBatchFiles(
   source: BatchFileSource | undefined,
   tempRoot: string | undefined,
   owner: { readonly entity: string; readonly batchId: string },
+  pinned?: PinnedFileReader,
 ): Promise<LocalBatch> {
-  if (files.length === 0) return { files: [], dispose: async () => {} };
+  if (files.length === 0) return { files: [], verifyUnchanged: async () => {}, dispose: async () => {} };
   if (!source) {
     throw new LoadInputError(
       'The DuckDB warehouse reads batch files through an object store: pass openWarehouse(url, { files: store })',
@@ -46,24 +55,30 @@ export async function localBatchFiles(
   const dispose = async () => {
     if (tempDir) await rm(await tempDir, { recursive: true, force: true });
   };
+  const inPlace: BatchFile[] = [];
   try {
     const local = await pMap(
       files,
       async (file, index): Promise<LocalBatchFile> => {
         let localPath = source.localPath?.(file.key);
         let size: number;
-        if (localPath !== undefined) {
+        if (localPath !== undefined && !GLOB_CHARACTERS.test(localPath)) {
+          // Pinned: the file is as claimed (size and ETag) now, and again after the scan (verifyUnchanged).
+          if (pinned) {
+            await pinned.verifyPinned(file);
+            inPlace.push(file);
+          }
           size = (await stat(localPath)).size;
         } else {
           tempDir ??= mkdtemp(path.join(tempRoot ?? tmpdir(), 'batchline-load-'));
-          // Keep the name's suffix (e.g. .gz) for readers that look at it; the index keeps names unique.
-          localPath = path.join(await tempDir, `${index}-${path.basename(file.path)}`);
-          size = await download(source, file.key, localPath);
+          // A plain name (index + a safe suffix such as .gz): keys are data, never a pattern DuckDB expands.
+          localPath = path.join(await tempDir, `${index}${safeSuffix(file.path)}`);
+          size = await download(pinned ? () => pinned.openPinned(file) : () => source.get(file.key), localPath);
         }
         if (size !== file.size) {
           throw new LoadInputError(
             `Batch file ${JSON.stringify(file.path)} is ${size} bytes, but the claim pinned ${file.size} bytes: ` +
-              'it changed after the claim; re-claim the batch instead of loading a different file',
+              'it changed after the claim and is not loaded; restore it, or re-pin the batch to what is there now (batchline repin)',
           );
         }
         const compression = await sniffCompression(localPath);
@@ -79,14 +94,23 @@ export async function localBatchFiles(
       },
       { concurrency: DOWNLOAD_CONCURRENCY },
     );
-    return { files: local, dispose };
+    const verifyUnchanged = async () => {
+      await pMap(inPlace, (file) => pinned!.verifyPinned(file), { concurrency: DOWNLOAD_CONCURRENCY });
+    };
+    return { files: local, verifyUnchanged, dispose };
   } catch (error) {
     await dispose();
     throw error;
   }
 }
 
-async function download(source: BatchFileSource, key: string, target: string): Promise<number> {
+/** `.gz`, `.csv`... from the key when it is plain ASCII, else nothing (compression is sniffed anyway). */
+function safeSuffix(filePath: string): string {
+  const ext = path.extname(filePath);
+  return /^\.[A-Za-z0-9]{1,8}$/.test(ext) ? ext : '';
+}
+
+async function download(open: () => Promise<Readable>, target: string): Promise<number> {
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -94,7 +118,7 @@ async function download(source: BatchFileSource, key: string, target: string): P
       callback(null, chunk);
     },
   });
-  await pipeline(await source.get(key), counter, createWriteStream(target, { flags: 'wx' }));
+  await pipeline(await open(), counter, createWriteStream(target, { flags: 'wx' }));
   return bytes;
 }
 

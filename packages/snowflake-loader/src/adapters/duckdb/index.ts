@@ -189,6 +189,10 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
     return operations.curatedRows(this, batchId);
   }
 
+  releaseBatch(batchId: BatchId): Promise<void> {
+    return operations.releaseBatch(this, batchId);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

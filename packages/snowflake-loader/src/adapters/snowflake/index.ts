@@ -6,7 +6,19 @@ import * as operations from '../../operations.js';
 import { common } from '../../sql-files.js';
 import { asNumber, runAll, type Cell, type Row, type SqlEngine, type SqlSession } from '../../sql-session.js';
 import { renderStatement, renderStatements } from '../../sql-text.js';
-import type { BatchFile, BatchLocation, Entity, FileLoadResult, LoadRequest, LoadResult, OpenWarehouseOptions, TaskAudit, TransformResult, Warehouse } from '../../warehouse-contract.js';
+import type {
+  BatchFile,
+  BatchLocation,
+  Entity,
+  FileLoadResult,
+  LoadRequest,
+  LoadResult,
+  OpenWarehouseOptions,
+  PinnedFileReader,
+  TaskAudit,
+  TransformResult,
+  Warehouse,
+} from '../../warehouse-contract.js';
 import { resolveSnowflakeConfig, type SnowflakeConfig } from './config.js';
 import { connect, disconnect, SnowflakeSession } from './connection.js';
 import { insertRejectStatements, loadStatements, sessionStatements, setupStatements, type RejectRow } from './statements.js';
@@ -22,6 +34,15 @@ function cell(row: Row, name: string): Cell {
   const lower = name.toLowerCase();
   for (const key of Object.keys(row)) if (key.toLowerCase() === lower) return row[key];
   return undefined;
+}
+
+/** Every file still as its claim pinned it (a few at a time: one request each). */
+async function verifyAll(pinned: PinnedFileReader, files: readonly BatchFile[]): Promise<void> {
+  const queue = [...files];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) await pinned.verifyPinned(file);
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
 }
 
 /** COPY names a file it read by its stage-relative or full URL: `.../<location>/<BATCH_ID>/<path>`. */
@@ -59,7 +80,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
   }
 
   async load(request: LoadRequest): Promise<LoadResult> {
-    const { entity, batchId, files, onError, location } = checkLoadRequest(request);
+    const { entity, batchId, files, onError, location, pinned } = checkLoadRequest(request);
     const startedAt = new Date();
     return this.transaction(async (session) => {
       const now = new Date().toISOString();
@@ -67,9 +88,12 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
       await runAll(session, plan.clear);
 
       const parsed = new Map<string, number>();
-      if (files.length > 0) {
       const answered = new Set<string>();
       let rejects: RejectRow[] = [];
+      if (files.length > 0) {
+        // Pinned: Snowflake reads the stage itself, so each file is checked (size and ETag) before the first
+        // COPY and again after the last one; a file replaced in between fails the load by name.
+        if (pinned) await verifyAll(pinned, files);
         // 1. Every bad record, without loading (checks column counts, which a transforming COPY does not).
         rejects = await this.validate(session, plan.validate, entity, batchId, location, files);
         if (rejects.length > 0 && onError === 'abort') {
@@ -82,6 +106,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
           const { rows } = await session.run(statement);
           for (const row of rows) this.readCopyRow(row, entity, batchId, location, files, parsed, answered);
         }
+        if (pinned) await verifyAll(pinned, files);
         // Under ON_ERROR = CONTINUE Snowflake skips a listed file it cannot find without a result row: every
         // requested file with bytes must have exactly one. (An empty object may go unreported: it holds no record.)
         const unanswered = files.filter((f) => f.size > 0 && !answered.has(f.path));
@@ -92,7 +117,6 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
           );
         }
       }
-      await operations.runChecks(session, plan.check);
       // 3. Everything that writes the shared LOAD_REJECTS (and, below, BATCH_AUDIT) comes last: a DELETE locks the
       // table until COMMIT, so the other entity's load waits only for this short tail, never for a COPY.
       await runAll(session, plan.clearRejects);
@@ -100,6 +124,7 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         await runAll(session, insertRejectStatements(entity, batchId, rejects, now));
         await runAll(session, plan.dropRejected);
       }
+      await operations.runChecks(session, plan.check);
       if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
 
       const counts = new Map<string, { loaded: number; rejected: number }>();
@@ -220,6 +245,10 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
 
   curatedRows(batchId?: BatchId) {
     return operations.curatedRows(this, batchId);
+  }
+
+  releaseBatch(batchId: BatchId): Promise<void> {
+    return operations.releaseBatch(this, batchId);
   }
 
   async close(): Promise<void> {
