@@ -111,6 +111,11 @@ export interface ClaimOptions {
   /** Overrides the lifecycle's settleSeconds for this claim. */
   readonly settleSeconds?: number;
   /**
+   * Runs under the entity's claim lock before landing/ is listed, only when the claim is new. Throw to
+   * refuse: nothing is listed or written, and the error reaches the caller.
+   */
+  readonly beforeList?: (context: { readonly entity: string; readonly batchId: BatchId }) => void | Promise<void>;
+  /**
    * Runs under the entity's claim lock after landing/ was listed and before the manifest is written,
    * only when the claim is new (a claim that resumes or returns an existing manifest skips it). Throw to
    * refuse: nothing is written, nothing moves, and the error reaches the caller.
@@ -226,6 +231,13 @@ export interface BatchLifecycle {
   manifestKey(entity: string, batchId: BatchId): string;
   /** Hold a lease for one run of a batch (the pipeline's one-run-per-batch rule), next to the manifests. */
   acquireRunLease(batchId: BatchId, options?: LeaseOptions): Promise<Lease>;
+  /**
+   * Run `work` holding the entity's claim lock (the one every new claim and release announcement takes),
+   * waiting for it. Do not claim the same entity inside `work`: that claim would wait for this lock.
+   */
+  holdClaimLock<T>(entity: string, purpose: string, work: () => Promise<T>): Promise<T>;
+  /** `<root>_batchline/sequence.json`: where the pipeline keeps its batch-sequence record. */
+  sequenceKey(): string;
 }
 
 const MAX_DELETE_BATCH = 1000;
@@ -304,6 +316,15 @@ class StoreBatchLifecycle implements BatchLifecycle {
     return `${this.manifestsPrefix(entity)}${batchId}.json`;
   }
 
+  holdClaimLock<T>(entity: string, purpose: string, work: () => Promise<T>): Promise<T> {
+    assertEntity(entity);
+    return this.withClaimLock(entity, 'hold', purpose, () => work());
+  }
+
+  sequenceKey(): string {
+    return `${this.root}_batchline/sequence.json`;
+  }
+
   acquireRunLease(batchId: BatchId, options?: LeaseOptions): Promise<Lease> {
     assertBatchId(batchId);
     return Lease.acquire(this.store, `${this.root}_batchline/leases/runs/${batchId}.json`, { purpose: `run of batch ${batchId}`, ...options });
@@ -354,6 +375,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
   private async pin(entity: string, batchId: BatchId, settleMs: number, options: ClaimOptions, lease: Lease): Promise<Stored> {
     const manifestKey = this.manifestKey(entity, batchId);
     return this.withClaimLock(entity, batchId, `claim of ${entity} (pinning batch ${batchId})`, async (lock) => {
+      await options.beforeList?.({ entity, batchId });
       const pinnedElsewhere = await this.openClaims(entity, batchId);
       const scan: LandingScan = {
         landingPrefix: this.landingPrefix(entity),
@@ -763,10 +785,10 @@ class StoreBatchLifecycle implements BatchLifecycle {
    * Its owner names the batch, so the same runner retrying the same batch takes it back at once while a
    * claim of another batch from the same runner still waits.
    */
-  private async withClaimLock<T>(entity: string, batchId: BatchId, purpose: string, work: (lock: Lease) => Promise<T>): Promise<T> {
+  private async withClaimLock<T>(entity: string, holder: BatchId | 'hold', purpose: string, work: (lock: Lease) => Promise<T>): Promise<T> {
     const lock = await Lease.acquire(this.store, `${this.root}_batchline/leases/claims/${entity}.json`, {
       ...this.leaseOptions,
-      owner: `${this.leaseOptions.owner}/claim ${batchId}`,
+      owner: `${this.leaseOptions.owner}/${holder === 'hold' ? 'hold' : `claim ${holder}`}`,
       wait: true,
       purpose,
     });

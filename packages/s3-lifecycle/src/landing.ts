@@ -39,7 +39,8 @@ export function unmovableReason(path: string, key: string, longestTargetPrefix: 
     } catch (error) {
       if (!(error instanceof InvalidKeyError)) throw error;
       if (candidate !== key && error.reason.startsWith('is longer than')) {
-        return `${error.reason.replace('is longer', 'would be longer')} once moved under ${longestTargetPrefix.slice(0, -'0000000T0000/'.length)}<BATCH_ID>/`;
+        // The target prefix ends in `<BATCH_ID>/` (13 + 1 characters): name the layout, not one batch.
+        return `${error.reason.replace('is longer', 'would be longer')} once moved under ${longestTargetPrefix.slice(0, -14)}<BATCH_ID>/`;
       }
       return `the key ${error.reason}`;
     }

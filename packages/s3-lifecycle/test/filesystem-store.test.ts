@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +85,30 @@ describe('FileObjectStore.move (atomic rename)', () => {
       await expect(store.move('m/landing/changed', 'm/processing/changed', { ifMatch: etag })).rejects.toBeInstanceOf(PreconditionFailedError);
       expect((await readAll(store, 'm/landing/changed')).toString()).toBe('new');
       expect(await store.head('m/processing/changed')).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('FileObjectStore pinned reads', () => {
+  it('a file changed in place while it is read with ifMatch fails the stream instead of passing other bytes on', async () => {
+    const { store, dir, close } = await tempStore();
+    try {
+      const bytes = randomBytes(4 * 1024 * 1024);
+      await store.put('pinned/big.bin', bytes);
+      const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
+      const stream = await store.get('pinned/big.bin', { ifMatch: etag });
+      // Read the first chunk, then overwrite the end of the file in place (same inode, same size).
+      const first = await new Promise<Buffer>((resolve) => stream.once('data', (chunk: Buffer) => resolve(chunk)));
+      stream.pause();
+      expect(first.length).toBeLessThan(bytes.length / 2);
+      const handle = await open(path.join(dir, 'pinned', 'big.bin'), 'r+');
+      await handle.write(Buffer.alloc(1024, 0x5a), 0, 1024, bytes.length - 1024);
+      await handle.close();
+      const rest = buffer(stream);
+      stream.resume();
+      await expect(rest).rejects.toBeInstanceOf(PreconditionFailedError);
     } finally {
       await close();
     }

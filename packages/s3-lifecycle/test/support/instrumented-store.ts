@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { CopyOptions, DeleteOutcome, ObjectBody, ObjectStore, StoredObject } from '../../src/index.js';
+import type { CopyOptions, DeleteOutcome, GetOptions, ListOptions, ObjectBody, ObjectStore, StoredObject } from '../../src/index.js';
 
 export type Method = 'list' | 'head' | 'get' | 'put' | 'putIfAbsent' | 'putIfMatch' | 'copy' | 'move' | 'deleteMany';
 
@@ -33,6 +33,10 @@ export class InstrumentedStore implements ObjectStore {
     return this.inner.location;
   }
 
+  get defaultSettleSeconds(): number | undefined {
+    return this.inner.defaultSettleSeconds;
+  }
+
   private async call<T>(method: Method, args: readonly unknown[], run: () => Promise<T>): Promise<T> {
     const ordinal = ++this.requests;
     this.counts[method]++;
@@ -42,10 +46,10 @@ export class InstrumentedStore implements ObjectStore {
     return result;
   }
 
-  async *list(prefix: string): AsyncGenerator<StoredObject> {
+  async *list(prefix: string, options?: ListOptions): AsyncGenerator<StoredObject> {
     const items: StoredObject[] = [];
     await this.call('list', [prefix], async () => {
-      for await (const o of this.inner.list(prefix)) items.push(o);
+      for await (const o of this.inner.list(prefix, options)) items.push(o);
       return items;
     });
     yield* items;
@@ -55,8 +59,8 @@ export class InstrumentedStore implements ObjectStore {
     return this.call('head', [key], () => this.inner.head(key));
   }
 
-  get(key: string): Promise<Readable> {
-    return this.call('get', [key], () => this.inner.get(key));
+  get(key: string, options?: GetOptions): Promise<Readable> {
+    return this.call('get', [key, options], () => this.inner.get(key, options));
   }
 
   put(key: string, body: ObjectBody): Promise<StoredObject> {

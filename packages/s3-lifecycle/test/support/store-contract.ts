@@ -63,6 +63,19 @@ export function describeObjectStoreContract(name: string, open: () => Promise<St
       expect((await readAll(store, 'basic/one.bin')).toString()).toBe('replaced');
     });
 
+    it('get with ifMatch serves only that version: other bytes are PreconditionFailedError, absent is ObjectNotFoundError', async () => {
+      const bytes = randomBytes(300_000);
+      await store.put('pinned/one.bin', bytes);
+      expect((await buffer(await store.get('pinned/one.bin', { ifMatch: md5Etag(bytes) }))).equals(bytes)).toBe(true);
+      const same = Buffer.from(bytes);
+      same[0] = same[0]! ^ 0xff; // same size, other bytes
+      await store.put('pinned/one.bin', same);
+      const refused = await store.get('pinned/one.bin', { ifMatch: md5Etag(bytes) }).then((body) => buffer(body)).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PreconditionFailedError);
+      expect((refused as Error).message).toContain('pinned/one.bin');
+      await expect(store.get('pinned/absent.bin', { ifMatch: md5Etag(bytes) })).rejects.toBeInstanceOf(ObjectNotFoundError);
+    });
+
     it('reports absent objects: head undefined, get ObjectNotFoundError naming the key', async () => {
       expect(await store.head('basic/absent')).toBeUndefined();
       await expect(store.get('basic/absent')).rejects.toBeInstanceOf(ObjectNotFoundError);
