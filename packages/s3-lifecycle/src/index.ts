@@ -3,7 +3,7 @@
 export type { CopyOptions, DeleteOutcome, GetOptions, ListOptions, ObjectBody, ObjectStore, StoredObject, UnlistedEntry } from './object-store.js';
 export { FileObjectStore, type FileObjectStoreOptions } from './adapters/filesystem/filesystem-store.js';
 export { S3ObjectStore, createS3Client, type S3ClientSettings, type S3ObjectStoreOptions } from './adapters/s3/s3-store.js';
-export { openObjectStore, type OpenObjectStoreOptions } from './open-store.js';
+export { openObjectStore, parseStoreUrl, type OpenObjectStoreOptions, type StoreLocation } from './open-store.js';
 export {
   type BatchLifecycle,
   type BatchLocation,
