@@ -13,7 +13,13 @@ import type { Options } from 'tsup';
  * CJS wrapper breaks at run time (the interop wraps Node's require(esm) namespace a second time), while
  * bundled they are plain CommonJS. Their licence notices go into the bundle's banner.
  */
-export function packageBuild(opts: { entry: string[]; esmOnly: boolean; splitBins?: boolean }): Options[] {
+export function packageBuild(opts: {
+  entry: string[];
+  esmOnly: boolean;
+  /** Further library entry points (name -> source), e.g. a subpath export; ESM only, sharing chunks with the main one. */
+  subpaths?: Record<string, string>;
+  splitBins?: boolean;
+}): Options[] {
   const [lib, ...bins] = opts.entry;
   const packageDir = process.cwd();
   // Cleaned here, once, before tsup starts its builds in parallel (tsup's own `clean` would race between them).
@@ -26,7 +32,13 @@ export function packageBuild(opts: { entry: string[]; esmOnly: boolean; splitBin
     splitting: false,
     clean: false,
   };
-  const builds: Options[] = [{ ...common, entry: [lib!], format: ['esm'], dts: true }];
+  const subpaths = opts.subpaths ?? {};
+  const builds: Options[] = [
+    Object.keys(subpaths).length === 0
+      ? { ...common, entry: [lib!], format: ['esm'], dts: true }
+      : // What only a subpath needs stays in its own chunks, so importing the main entry does not load it.
+        { ...common, entry: { index: lib!, ...subpaths }, format: ['esm'], dts: true, splitting: true },
+  ];
   if (!opts.esmOnly) {
     const bundled = esmOnlyDependencies(packageDir);
     builds.push({

@@ -18,7 +18,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { demoBatchIds, demoDataset } from '@batchline/pipeline';
+import { demoBatchIds, demoDataset } from '@batchline/pipeline/demo';
 import { openWarehouse, type BatchFile, type Entity } from '@batchline/snowflake-loader';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');

@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { demoBatchIds, demoDataset } from '@batchline/pipeline';
+import { demoBatchIds, demoDataset } from '@batchline/pipeline/demo';
 import { FileObjectStore } from '@batchline/s3-lifecycle';
 import { startSnowflakeLocal } from '@batchline/snowflake-local';
 import { openWarehouse, type BatchFile, type CuratedRow, type Entity, type Warehouse } from '@batchline/snowflake-loader';

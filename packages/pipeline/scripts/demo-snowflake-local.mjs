@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { demo, renderDemo } from '@batchline/pipeline';
+import { demo, renderDemo } from '@batchline/pipeline/demo';
 import { FileObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse, snowflakeAdminSql } from '@batchline/snowflake-loader';
 import { startSnowflakeLocal } from '@batchline/snowflake-local';

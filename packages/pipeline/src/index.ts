@@ -17,7 +17,7 @@ export {
   parseConfig,
 } from './config.js';
 export { type BatchStatusRow, type PipelineStatus, pipelineStatus, renderStatus } from './status.js';
-export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
+// The demo is `@batchline/pipeline/demo` (src/demo-entry.ts): it loads the producer and the CLI's output.
 export {
   type TaskFigures,
   type TaskOutcome,
