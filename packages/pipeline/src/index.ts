@@ -1,6 +1,6 @@
 // Public API of @batchline/pipeline (ESM only: @actions/core 3 is ESM-only).
 export { type RunBatchOptions, type RunEvent, runBatch } from './run-batch.js';
-export { type EntityReport, type RunReport, type TaskReport, renderReport } from './report.js';
+export { type EntityReport, type RunReport, type SequenceReport, type TaskReport, renderReport } from './report.js';
 export {
   type BatchlineConfig,
   type LoadConfigOptions,
@@ -16,8 +16,18 @@ export {
   loadConfig,
   parseConfig,
 } from './config.js';
-export { type BatchStatusRow, type PipelineStatus, pipelineStatus, renderStatus } from './status.js';
-// The demo is `@batchline/pipeline/demo` (src/demo-entry.ts): it loads the producer and the CLI's output.
+export {
+  type BatchStatusRow,
+  type PipelineStatus,
+  type SequenceStatus,
+  type SkippedKeyStatus,
+  pipelineStatus,
+  renderStatus,
+  sequenceStatus,
+} from './status.js';
+export { type ReleaseOutcome, type RepinOutcome, type WayOutOptions, releaseBatch, repinBatch } from './ways-out.js';
+export { type SequenceEntry, type SequenceRecord, type SequenceView, Sequence } from './sequence.js';
+export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
 export {
   type TaskFigures,
   type TaskOutcome,
@@ -26,6 +36,10 @@ export {
   runTaskGraph,
 } from './task-graph.js';
 export {
+  BatchSupersededError,
+  FutureBatchError,
+  SequenceWaitError,
+  WayOutRefusedError,
   PermanentTaskError,
   RunInterruptedError,
   TaskGraphError,

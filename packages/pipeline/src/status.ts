@@ -3,6 +3,7 @@ import type { BatchId } from '@batchline/batch-id';
 import { type BatchLifecycle, type EntityStatus } from '@batchline/s3-lifecycle';
 import type { TaskAudit, Warehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, TASK_NAMES } from './config.js';
+import { Sequence, reasonFor, wayOutFor } from './sequence.js';
 
 export interface BatchStatusRow {
   readonly batchId: BatchId;
@@ -14,9 +15,29 @@ export interface BatchStatusRow {
   readonly state: string;
 }
 
+/** Where the store's sequence of batches stands: which batch holds the others back, and what to run. */
+export interface SequenceStatus {
+  /** The earliest batch not transformed (or to transform again): the later ones wait for it. */
+  readonly holdingBack?: { readonly batchId: BatchId; readonly reason: string; readonly wayOut: string };
+  /** Later batches waiting for it, ascending. */
+  readonly waiting: readonly BatchId[];
+  /** New claims of ids before this are refused (a later batch already started its transform). */
+  readonly sealedBelow?: BatchId;
+  /** Every batch up to this id is transformed and fresh. */
+  readonly settledThrough?: BatchId;
+}
+
+export interface SkippedKeyStatus {
+  readonly key: string;
+  readonly reason: string;
+}
+
 export interface PipelineStatus {
   readonly landing: Readonly<Record<string, { readonly files: number; readonly bytes: number }>>;
   readonly batches: readonly BatchStatusRow[];
+  readonly sequence?: SequenceStatus;
+  /** Keys left in landing/ per entity because the store cannot take them, with the reason. */
+  readonly skipped?: Readonly<Record<string, readonly SkippedKeyStatus[]>>;
 }
 
 function overallState(entities: Record<string, string>, tasks: TaskAudit[] | undefined): string {
@@ -42,9 +63,12 @@ export async function pipelineStatus(
 ): Promise<PipelineStatus> {
   const statuses: EntityStatus[] = await Promise.all(ENTITIES.map((e) => lifecycle.status(e)));
   const landing: Record<string, { files: number; bytes: number }> = {};
+  const skipped: Record<string, SkippedKeyStatus[]> = {};
   const byBatch = new Map<BatchId, Record<string, string>>();
   for (const s of statuses) {
     landing[s.entity] = { files: s.landing.files, bytes: s.landing.bytes };
+    const keys = (s.skipped ?? []).map((k) => ({ key: k.key, reason: k.reason }));
+    if (keys.length > 0) skipped[s.entity] = keys;
     for (const b of s.batches) {
       if (options.batchId && b.batchId !== options.batchId) continue;
       const row = byBatch.get(b.batchId) ?? {};
@@ -53,20 +77,35 @@ export async function pipelineStatus(
     }
   }
   if (options.batchId && !byBatch.has(options.batchId)) byBatch.set(options.batchId, {});
+  const sequence = warehouse ? await sequenceStatus(lifecycle, warehouse) : undefined;
+  // The batch holding the others back is always shown, however old.
   const ids = [...byBatch.keys()].sort().reverse().slice(0, options.limit ?? 20);
+  const holder = sequence?.holdingBack?.batchId;
+  if (holder && byBatch.has(holder) && !ids.includes(holder) && !options.batchId) ids.push(holder);
   const batches: BatchStatusRow[] = [];
   for (const batchId of ids) {
     const entities = byBatch.get(batchId)!;
     const audits = warehouse ? await warehouse.readTasks(batchId) : undefined;
     const tasks = audits ? Object.fromEntries(audits.map((a) => [a.task, a.state])) : undefined;
-    batches.push({
-      batchId,
-      entities,
-      ...(tasks ? { tasks } : {}),
-      state: Object.keys(entities).length === 0 && (!audits || audits.length === 0) ? 'unknown batch' : overallState(entities, audits),
-    });
+    let state = Object.keys(entities).length === 0 && (!audits || audits.length === 0) ? 'unknown batch' : overallState(entities, audits);
+    if (holder && batchId > holder && sequence?.waiting.includes(batchId) && !/failed|running/.test(state)) state = `waiting for ${holder}`;
+    if (holder === batchId) state = `${state} (holds the sequence back)`;
+    batches.push({ batchId, entities, ...(tasks ? { tasks } : {}), state });
   }
-  return { landing, batches };
+  return { landing, batches, ...(sequence ? { sequence } : {}), ...(Object.keys(skipped).length > 0 ? { skipped } : {}) };
+}
+
+/** The sequence as `status` shows it: read-only. */
+export async function sequenceStatus(lifecycle: BatchLifecycle, warehouse: Warehouse): Promise<SequenceStatus> {
+  const view = await new Sequence(lifecycle, warehouse).view();
+  const pending = view.entries.filter((e) => !e.transformed || e.stale);
+  const first = pending[0];
+  return {
+    ...(first ? { holdingBack: { batchId: first.batchId, reason: reasonFor(first), wayOut: wayOutFor(first, { busy: false }) } } : {}),
+    waiting: pending.slice(1).map((e) => e.batchId),
+    ...(view.record.sealedBelow ? { sealedBelow: view.record.sealedBelow } : {}),
+    ...(view.record.settledThrough ? { settledThrough: view.record.settledThrough } : {}),
+  };
 }
 
 export function renderStatus(status: PipelineStatus, detail: boolean): string {
@@ -74,6 +113,21 @@ export function renderStatus(status: PipelineStatus, detail: boolean): string {
   const landing = plain(['entity', 'files waiting in landing', 'bytes']);
   for (const [entity, l] of Object.entries(status.landing)) landing.push([entity, l.files.toLocaleString('en-US'), l.bytes.toLocaleString('en-US')]);
   const lines = [landing.toString()];
+  for (const [entity, keys] of Object.entries(status.skipped ?? {})) {
+    lines.push(`${entity}: ${keys.length} key(s) left in landing/ (the store cannot take them):`);
+    for (const k of keys.slice(0, 20)) lines.push(`  ${JSON.stringify(k.key)}: ${k.reason}`);
+    if (keys.length > 20) lines.push(`  … and ${keys.length - 20} more (status --json lists all)`);
+  }
+  const hold = status.sequence?.holdingBack;
+  if (hold) {
+    const waiting = status.sequence!.waiting;
+    lines.push(
+      `sequence: batch ${hold.batchId} holds ${waiting.length === 0 ? 'no other batch' : `${waiting.length} later batch(es) back (${waiting.slice(0, 5).join(', ')}${waiting.length > 5 ? ', …' : ''})`}: ${hold.reason}`,
+      `next: ${hold.wayOut}`,
+    );
+  } else if (status.sequence) {
+    lines.push(`sequence: every claimed batch is transformed${status.sequence.settledThrough ? ` (settled through ${status.sequence.settledThrough})` : ''}`);
+  }
   if (status.batches.length === 0) {
     lines.push('no batches yet');
     return lines.join('\n');

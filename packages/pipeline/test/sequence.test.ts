@@ -1,8 +1,10 @@
 // The sequence on real parts (file store, DuckDB): the curated table after runs in any order, failures,
 // reruns and replays equals the oracle's in-order run over the files each batch pinned.
 import { afterEach, describe, expect, it } from 'vitest';
+import { createBatchLifecycle } from '@batchline/s3-lifecycle';
 import { FutureBatchError } from '../src/errors.js';
-import { type Bench, type Customer, type Order, curatedText, openBench, oracle } from './sequence-support.js';
+import { pipelineStatus, renderStatus } from '../src/status.js';
+import { type Bench, type Customer, type Order, ROOT, curatedText, openBench, oracle } from './sequence-support.js';
 
 const A = '20260105T0000';
 const B = '20260105T0015';
@@ -43,11 +45,19 @@ describe('situation 2: a failed batch rerun after a later one', () => {
     expect(b1.sequence?.waitingFor?.wayOut).toContain(`batchline release --batch ${A}`);
     expect(b1.tasks.find((t) => t.task === 'transform')?.state).toBe('waiting');
     expect(await bench.warehouse.curatedRows()).toEqual([]);
+    // status shows the sequence: who holds it back, who waits, and what to run.
+    const status = await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse);
+    expect(status.sequence?.holdingBack?.batchId).toBe(A);
+    expect(status.sequence?.holdingBack?.wayOut).toContain(`batchline release --batch ${A}`);
+    expect(status.sequence?.waiting).toEqual([B]);
+    expect(status.batches.find((b) => b.batchId === B)?.state).toBe(`waiting for ${A}`);
+    expect(renderStatus(status, false)).toContain(`sequence: batch ${A} holds 1 later batch(es) back (${B})`);
 
     const a2 = await bench.run(A, { onError: 'quarantine' });
     expect(a2.status).toBe('succeeded');
     expect(a2.sequence?.caughtUp.map((c) => [c.batchId, c.status])).toEqual([[B, 'succeeded']]);
     await expectInOrder(bench);
+    expect((await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse)).sequence?.holdingBack).toBeUndefined();
     const counted10 = (await bench.warehouse.curatedRows()).filter((r) => r.customerKey === '1');
     expect(counted10.map((r) => r.batchId)).toEqual([A]);
   });

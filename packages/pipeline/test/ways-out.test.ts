@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle } from '@batchline/s3-lifecycle';
+import { pipelineStatus, renderStatus } from '../src/status.js';
 import { releaseBatch, repinBatch } from '../src/ways-out.js';
 import { type Bench, type Customer, type Order, ROOT, curatedText, openBench, oracle, orderLine } from './sequence-support.js';
 
@@ -172,6 +173,9 @@ describe('situation 8: any key S3 accepts flows through', () => {
     expect(report.entities.orders.files).toBe(keys.length);
     expect(report.entities.orders.rowsLoaded).toBe(keys.length);
     expect(curatedText(await bench.warehouse.curatedRows())).toEqual(oracle(await bench.pinned()));
+    const status = await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse);
+    expect(status.skipped?.orders?.map((k) => k.key)).toEqual(['orders/landing/with space/bell\u0007.csv']);
+    expect(renderStatus(status, false)).toContain('bell\\u0007.csv');
     // Every other file moved on; the unsafe one is still where it landed (the store does not list it as a key).
     expect(await bench.leftovers()).toEqual([]);
     expect(existsSync(path.join(bench.dir, 'bucket', 'orders', 'landing', 'with space', 'bell\u0007.csv'))).toBe(true);
