@@ -111,6 +111,13 @@ export class WarehouseConfigError extends Error {
   readonly exitCode: 1 | 2 | 75 = 2;
 }
 
+/** A read-only open of an embedded warehouse that was never created (nothing has run against it yet). */
+export class WarehouseMissingError extends Error {
+  override readonly name = 'WarehouseMissingError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 2;
+}
+
 /** Another process holds the embedded warehouse file (DuckDB allows one process per file). */
 export class WarehouseBusyError extends Error {
   override readonly name = 'WarehouseBusyError';

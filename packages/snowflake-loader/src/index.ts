@@ -31,6 +31,7 @@ export {
   WarehouseConfigError,
   WarehouseError,
   WarehouseLockedError,
+  WarehouseMissingError,
 } from './errors.js';
 export { snowflakeAdminSql, type SnowflakeAdminSettings } from './admin-sql.js';
 export { checkWarehouse, warehouseProbeRecord, type WarehouseCheck, type WarehouseCheckOptions } from './warehouse-checks.js';

@@ -189,6 +189,11 @@ export interface OpenWarehouseOptions {
   readonly snowflake?: SnowflakeOptions;
   /** Environment to read settings from. Default: `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Only read (DuckDB: READ_ONLY, never creating a file or directory; for `status`). A DuckDB file that does
+   * not exist yet is WarehouseMissingError; one another process holds is WarehouseBusyError.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Task names under which load() and transform() record themselves in BATCH_AUDIT. */

@@ -1,9 +1,10 @@
 // The embedded engine: DuckDB through @duckdb/node-api, an optional peer dependency loaded on first use.
-import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { BatchId } from '@batchline/batch-id';
-import { LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from '../../errors.js';
+import { LoadMismatchError, LoadRejectedError, WarehouseBusyError, WarehouseConfigError, WarehouseError, WarehouseMissingError, quote } from '../../errors.js';
 import { checkLoadRequest, stageFileName } from '../../load-request.js';
 import * as operations from '../../operations.js';
 import { byEntity, common, duckdb as duckSql } from '../../sql-files.js';
@@ -39,17 +40,82 @@ export function duckdbLocation(url: string): string {
   if (rest === ':memory:') return rest;
   if (rest.length === 0) throw new WarehouseConfigError(`Invalid DuckDB URL ${JSON.stringify(url)}: expected duckdb://:memory: or duckdb://./path/file.duckdb`);
   if (rest.includes('?') || rest.includes('#')) {
-    throw new WarehouseConfigError(`Invalid DuckDB URL ${JSON.stringify(url)}: query strings are not supported`);
+    throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: a query (?) or fragment (#) is not supported; expected duckdb://<file>`);
   }
-  return decodeURIComponent(rest);
+  let location: string;
+  try {
+    location = decodeURIComponent(rest);
+  } catch {
+    throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: bad percent-encoding; expected duckdb://<file>`);
+  }
+  if (location.includes('\0')) throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: a NUL character; expected duckdb://<file>`);
+  return location;
 }
 
 export async function openDuckDbWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const location = duckdbLocation(url);
   const duck = await loadDuckDB();
-  if (location !== ':memory:') await mkdir(path.dirname(path.resolve(location)), { recursive: true });
-  const instance = await duck.DuckDBInstance.create(location);
+  const instance = location === ':memory:' ? await duck.DuckDBInstance.create(location) : await openDuckDbFile(duck, path.resolve(location), options.readOnly === true);
   return new DuckDbWarehouse(duck, instance, options);
+}
+
+/**
+ * Open the warehouse file. A new file is made under a temporary name and linked into place complete, so a
+ * kill at any moment leaves either no file or a whole one. A 0-byte file is what a kill left while an older
+ * release created one: nothing can be in it, so it is started afresh. A read-only open creates nothing.
+ */
+async function openDuckDbFile(duck: DuckDBModule, file: string, readOnly: boolean): Promise<DuckDBInstance> {
+  let stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new WarehouseConfigError(`Cannot open the DuckDB warehouse ${quote(file)}: ${error.code ?? error.message}`, { cause: error });
+  });
+  if (stats?.isDirectory()) throw new WarehouseConfigError(`DuckDB warehouse ${quote(file)} is a directory; expected a DuckDB database file (or a path where one may be created)`);
+  if (readOnly) {
+    if (!stats || stats.size === 0) throw new WarehouseMissingError(`No DuckDB warehouse at ${quote(file)} yet: nothing has run against it`);
+    return openExisting(duck, file, { access_mode: 'READ_ONLY' });
+  }
+  if (stats && stats.size === 0) {
+    await rm(`${file}.wal`, { force: true });
+    await rm(file, { force: true });
+    stats = undefined;
+  }
+  if (!stats) {
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.creating-${process.pid}-${randomUUID()}`;
+    try {
+      (await openExisting(duck, temp)).closeSync();
+      await rm(`${temp}.wal`, { force: true });
+      // link(2) never replaces: when another process made the file first, that one is used.
+      await link(temp, file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+  return openExisting(duck, file);
+}
+
+async function openExisting(duck: DuckDBModule, file: string, settings?: Record<string, string>): Promise<DuckDBInstance> {
+  try {
+    return await duck.DuckDBInstance.create(file, settings);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/Could not set lock on file/.test(message)) {
+      const pid = /\(PID (\d+)\)/.exec(message)?.[1];
+      throw new WarehouseBusyError(
+        `The DuckDB warehouse ${quote(file)} is in use by another process${pid ? ` (PID ${pid})` : ''}: DuckDB lets one process open a file at a time; retry when it has finished`,
+        { cause: error },
+      );
+    }
+    if (/not a valid DuckDB database file/.test(message)) {
+      throw new WarehouseConfigError(
+        `${quote(file)} is not a DuckDB database file; expected the duckdb:// URL to name a DuckDB file or a new path: move that file away or point the warehouse URL elsewhere`,
+        { cause: error },
+      );
+    }
+    throw new WarehouseError(`DuckDB: cannot open ${quote(file)}: ${message}`, { cause: error });
+  }
 }
 
 class DuckDbWarehouse implements Warehouse, SqlEngine {
