@@ -21,7 +21,6 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { toBatchId } from '@batchline/batch-id';
-import pMap from 'p-map';
 import { S3ObjectStore, createBatchLifecycle, createS3Client } from '@batchline/s3-lifecycle';
 
 const { values: args } = parseArgs({
@@ -31,6 +30,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     'install-tools': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'copy-threads': { type: 'string' },
   },
 });
 const N = Number(args.objects);
@@ -97,8 +97,21 @@ const client = createS3Client({ endpoint });
 await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 client.destroy();
 // Built from settings, as openObjectStore('s3://...') builds it: copies go through the adapter's copy threads.
-const store = new S3ObjectStore({ bucket: BUCKET, endpoint, maxSockets: Math.max(128, CONCURRENCY) });
+const store = new S3ObjectStore({
+  bucket: BUCKET,
+  endpoint,
+  maxSockets: Math.max(128, CONCURRENCY),
+  ...(args['copy-threads'] !== undefined ? { copyThreads: Number(args['copy-threads']) } : {}),
+});
 const objects = Array.from({ length: N }, (_, i) => ({ path: firehosePath(i), body: `${i},customer-${i % 997},2026-01-02T02:00:00Z,${(i % 500) + 0.99}\n` }));
+
+/** Run `fn` over `items`, `limit` at a time (setup only, not timed). */
+async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<unknown>, limit: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
 
 async function count(prefix: string): Promise<number> {
   let n = 0;
@@ -107,7 +120,7 @@ async function count(prefix: string): Promise<number> {
 }
 
 async function landAll(root: string): Promise<void> {
-  await pMap(objects, (o) => store.put(`${root}orders/landing/${o.path}`, o.body), { concurrency: 64 });
+  await inParallel(objects, (o) => store.put(`${root}orders/landing/${o.path}`, o.body), 64);
 }
 
 async function expectMoved(root: string, from: string, to: string): Promise<void> {

@@ -65,7 +65,7 @@ async function runExample(example: string, root: string, bucket: string): Promis
   expect(output).toContain("state: 'archived'");
 }
 
-it('the S3 usage example claims, archives and exits by itself, with and without store.close()', async () => {
+it('the S3 usage example claims, archives and exits by itself, with and without store.close(), with copy threads too', async () => {
   const example = usageExample();
   const bucket = /openObjectStore\('s3:\/\/([a-z0-9.-]+)/.exec(example)?.[1];
   const root = /root: '([^']*)'/.exec(example)?.[1] ?? '';
@@ -74,6 +74,7 @@ it('the S3 usage example claims, archives and exits by itself, with and without 
   const client = createS3Client({ endpoint: server.endpoint });
   await client.send(new CreateBucketCommand({ Bucket: bucket! }));
   await client.send(new CreateBucketCommand({ Bucket: `${bucket!}-unclosed` }));
+  await client.send(new CreateBucketCommand({ Bucket: `${bucket!}-threads` }));
   client.destroy();
 
   await runExample(example, root, bucket!);
@@ -82,4 +83,8 @@ it('the S3 usage example claims, archives and exits by itself, with and without 
   expect(unclosed).not.toContain('store.close()');
   expect(unclosed).toContain(`s3://${bucket!}-unclosed`);
   await runExample(unclosed, root, `${bucket!}-unclosed`);
+  // Nor do copy threads (opt-in): idle workers are unref'd, and their message listeners do not ref them again.
+  const threaded = unclosed.replace(`openObjectStore('s3://${bucket!}-unclosed'`, `openObjectStore('s3://${bucket!}-threads', { copyThreads: 2 }`);
+  expect(threaded).toContain('copyThreads: 2');
+  await runExample(threaded, root, `${bucket!}-threads`);
 });

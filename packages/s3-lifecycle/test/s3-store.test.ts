@@ -8,6 +8,7 @@ import { describeObjectStoreContract, md5Etag, readAll } from './support/store-c
 describeObjectStoreContract('S3 (fauxqs on loopback)', () => openS3Fixture());
 describeObjectStoreContract('S3 under a bucket prefix', () => openS3Fixture({ prefix: 'tenant/data/' }));
 describeObjectStoreContract('S3 with copy threads', () => openS3Fixture({ copyThreads: 2 }));
+describeObjectStoreContract('S3 with signed copies (built from settings)', () => openS3Fixture({ signed: true, prefix: 'signed/' }));
 
 describe('S3ObjectStore specifics', () => {
   let server: S3Server;
@@ -47,6 +48,24 @@ describe('S3ObjectStore specifics', () => {
       await expect(store.copy('t/missing', 't/x', { size: 1 })).rejects.toBeInstanceOf(ObjectNotFoundError);
       await expect(store.copy('t/a b&=+#.csv', 't/y', { size: 8, ifMatch: md5Etag('stale') })).rejects.toBeInstanceOf(PreconditionFailedError);
       expect(store.copyThreadStats.copies).toBe(42);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the signed copy path carries the copies, and hands missing and changed sources to the SDK, which reports them', async () => {
+    const store = await s3StoreFixture(server, { signed: true });
+    try {
+      const key = 't/a b&=+#!*()\'ü.csv';
+      await store.put(key, 'signed');
+      const copied = await Promise.all(Array.from({ length: 40 }, (_, i) => store.copy(key, `t/copy (${i})+ü`, { size: 6, ifMatch: md5Etag('signed') })));
+      expect(copied.every((c) => c.etag === md5Etag('signed'))).toBe(true);
+      expect((await readAll(store, 't/copy (39)+ü')).toString()).toBe('signed');
+      expect(store.copyThreadStats).toMatchObject({ threads: 0, signed: 40, fallbacks: 0 });
+      await expect(store.copy('t/missing', 't/x', { size: 1 })).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(store.copy(key, 't/y', { size: 6, ifMatch: md5Etag('stale') })).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect(await store.head('t/y')).toBeUndefined();
+      expect(store.copyThreadStats).toMatchObject({ signed: 40, fallbacks: 2 });
     } finally {
       await store.close();
     }

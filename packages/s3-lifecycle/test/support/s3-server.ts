@@ -299,22 +299,24 @@ let buckets = 0;
 /** A fresh bucket on `server`, as an S3ObjectStore (small list pages, so paging is exercised). */
 export async function s3StoreFixture(
   server: S3Server,
-  options: { listPageSize?: number; prefix?: string; maxAttempts?: number; copyThreads?: number } = {},
+  options: { listPageSize?: number; prefix?: string; maxAttempts?: number; copyThreads?: number; signed?: boolean } = {},
 ): Promise<S3ObjectStore> {
   const bucket = `batchline-test-${process.pid}-${++buckets}`;
   const client = createS3Client({ endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2 });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const common = { bucket, listPageSize: options.listPageSize ?? 7, ...(options.prefix ? { prefix: options.prefix } : {}) };
-  if (!options.copyThreads) return new S3ObjectStore({ ...common, client });
-  // Built from settings, so copies go through worker threads with their own clients.
+  if (!options.copyThreads && !options.signed) return new S3ObjectStore({ ...common, client });
+  // Built from settings, so copies go through worker threads with their own clients, or (0 threads) the signed copy path.
   client.destroy();
-  const store = new S3ObjectStore({ ...common, endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2, copyThreads: options.copyThreads });
+  const store = new S3ObjectStore({ ...common, endpoint: server.endpoint, maxAttempts: options.maxAttempts ?? 2, copyThreads: options.copyThreads ?? 0 });
   await store.warmUp();
   return store;
 }
 
 /** A StoreFixture that owns its own server. */
-export async function openS3Fixture(options: { listPageSize?: number; prefix?: string; copyThreads?: number } = {}): Promise<StoreFixture & { server: S3Server }> {
+export async function openS3Fixture(
+  options: { listPageSize?: number; prefix?: string; copyThreads?: number; signed?: boolean } = {},
+): Promise<StoreFixture & { server: S3Server }> {
   useGeneratedCredentials();
   const server = await startS3Server();
   const store = await s3StoreFixture(server, options);
