@@ -15,6 +15,7 @@ export { ConfigError, ProducerError, classifyFailure, type FailureKind } from '.
 export { FLOW_DEFAULTS } from './producer/flow-settings.js';
 export { FIREHOSE_LIMITS } from './records/limits.js';
 export { createFirehoseSink, type FirehoseSinkOptions } from './sinks/firehose/firehose-sink.js';
+export { describeLandingDestination, type LandingDestination } from './sinks/firehose/landing-destination.js';
 export { createDirectoryLandingStore } from './sinks/landing/directory-store.js';
 export { loadAgentConfig, parseAgentConfig, type AgentConfig, type UnsupportedOption } from './config/agent-config.js';
 export {

@@ -17,6 +17,8 @@ export interface FirehoseEndpointOptions {
   readonly streams?: readonly string[];
   /** Keep accepted record data (tests); the bench only counts. */
   readonly keepData?: boolean;
+  /** DescribeDeliveryStream: each stream's S3 destination (`batchline doctor --firehose`). */
+  readonly destinations?: Readonly<Record<string, { readonly bucket: string; readonly prefix: string; readonly errorPrefix?: string }>>;
 }
 
 /**
@@ -78,11 +80,41 @@ export class FirehoseEndpoint {
     return Buffer.concat(this.accepted.get(stream) ?? []).toString('utf8');
   }
 
+  /** DescribeDeliveryStream, as the service answers it for an S3 destination (the fields the doctor reads). */
+  private describe(body: Buffer, res: ServerResponse): void {
+    const name = (JSON.parse(body.toString('utf8')) as { DeliveryStreamName?: string }).DeliveryStreamName ?? '';
+    const destination = this.options.destinations?.[name];
+    if (!destination || (this.options.streams && !this.options.streams.includes(name))) {
+      return reply(res, 400, { __type: 'ResourceNotFoundException', message: `Firehose ${name} under account 000000000000 not found.` });
+    }
+    const s3 = {
+      BucketARN: `arn:aws:s3:::${destination.bucket}`,
+      Prefix: destination.prefix,
+      ...(destination.errorPrefix !== undefined ? { ErrorOutputPrefix: destination.errorPrefix } : {}),
+      RoleARN: 'arn:aws:iam::000000000000:role/firehose',
+      BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 300 },
+      CompressionFormat: 'UNCOMPRESSED',
+      EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
+    };
+    return reply(res, 200, {
+      DeliveryStreamDescription: {
+        DeliveryStreamName: name,
+        DeliveryStreamARN: `arn:aws:firehose:us-east-1:000000000000:deliverystream/${name}`,
+        DeliveryStreamStatus: 'ACTIVE',
+        DeliveryStreamType: 'DirectPut',
+        VersionId: '1',
+        Destinations: [{ DestinationId: 'destinationId-000000000001', ExtendedS3DestinationDescription: s3, S3DestinationDescription: s3 }],
+        HasMoreDestinations: false,
+      },
+    });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const call = ++this.callNo;
     const target = req.headers['x-amz-target'];
+    if (req.method === 'POST' && target === 'Firehose_20150804.DescribeDeliveryStream') return this.describe(Buffer.concat(chunks), res);
     if (req.method !== 'POST' || target !== 'Firehose_20150804.PutRecordBatch') {
       this.violations.push(`unexpected request ${req.method} target=${String(target)}`);
       return reply(res, 400, { __type: 'UnknownOperationException', message: `unsupported target ${String(target)}` });
