@@ -54,7 +54,8 @@ type Cell = string | number | bigint | boolean | Date | null | undefined;
 
 /** A BATCH_AUDIT row (column names as in audit-read-batch.sql), with values as either driver returns them. */
 export function auditFromRow(row: Record<string, Cell>, toDate: (v: Cell) => Date | undefined): TaskAudit {
-  const num = (v: Cell) => (v === null || v === undefined ? undefined : Number(v));
+  // snowflake-sdk's fetchAsString hands NULL numbers over as the text "NULL".
+  const num = (v: Cell) => (v === null || v === undefined || v === 'NULL' ? undefined : Number(v));
   const batchId = String(row.BATCH_ID) as BatchId;
   const finishedAt = toDate(row.FINISHED_AT);
   const base = {

@@ -283,7 +283,8 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
   }
 
   toDate(value: Cell): Date | undefined {
-    if (value === null || value === undefined) return undefined;
+    // snowflake-sdk's fetchAsString hands a NULL timestamp over as the text "NULL" (a task still running).
+    if (value === null || value === undefined || value === 'NULL') return undefined;
     if (value instanceof Date) return value;
     const date = new Date(String(value));
     if (!Number.isFinite(date.getTime())) throw new Error(`Unexpected timestamp ${String(value)}`);
