@@ -2,8 +2,8 @@
 // Checks what users install, not what the workspace sees:
 // 1. publint and Are The Types Wrong on every published package;
 // 2. every tarball carries LICENSE, README.md and its dist/ (and no src/ or test/);
-// 3. all tarballs installed into an empty project (with the optional peer @duckdb/node-api, without
-//    snowflake-sdk), then one real call per package through `import` AND through `require`: a batch id, a claim
+// 3. all tarballs installed into an empty project (with the optional peer @duckdb/node-api, without the optional
+//    peer snowflake-sdk, which must then be named when a snowflake:// warehouse connects), then one real call per package through `import` AND through `require`: a batch id, a claim
 //    and archive on a file store, a load and transform on DuckDB, a producer drain into a directory
 //    (scripts/package-smoke.cjs); the pipeline's runBatch through `import`; every bin;
 // 4. the pending changesets release every unreleased package as exactly 0.1.0.
@@ -63,6 +63,9 @@ function expectedCalls() {
     warehouse: `${records} rows loaded, ${customerDays.size} curated, ${fulfilled.length} fulfilled`,
     archived: 'archived 1',
     producer: `${Buffer.byteLength(ORDERS)} bytes landed, same as the records: true`,
+    snowflakeWithoutDriver:
+      'WarehouseConfigError: snowflake:// needs the optional peer dependency snowflake-sdk: ' +
+      `npm install snowflake-sdk@${published.find((p) => p.name === '@batchline/snowflake-loader').pkg.peerDependencies['snowflake-sdk']}`,
   };
   return { calls, curatedRows: customerDays.size };
 }

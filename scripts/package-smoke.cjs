@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { randomUUID } = require('node:crypto');
 const { pathToFileURL } = require('node:url');
 
 /** Headerless records, as Firehose delivers them: one order (fulfilled) of one customer. */
@@ -52,6 +53,20 @@ async function calls(load, work) {
     out.warehouse = `${rows} rows loaded, ${t.curatedRows} curated, ${t.fulfilledOrders} fulfilled`;
   } finally {
     await warehouse.close();
+  }
+
+  // snowflake-sdk is an optional peer, not installed here: a snowflake:// warehouse says what to install.
+  const snowflake = await openWarehouse('snowflake://myorg-myaccount/RETAIL_DB/RETAIL_SCHEMA?authenticator=OAUTH&user=BATCHLINE', {
+    env: {},
+    snowflake: { token: async () => randomUUID() }, // never sent: the driver is missing
+  });
+  try {
+    await snowflake.setup();
+    out.snowflakeWithoutDriver = 'setup ran without snowflake-sdk';
+  } catch (error) {
+    out.snowflakeWithoutDriver = `${error.name}: ${error.message}`;
+  } finally {
+    await snowflake.close();
   }
 
   // ... and the archive, back on s3-lifecycle

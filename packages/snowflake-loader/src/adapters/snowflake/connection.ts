@@ -9,6 +9,8 @@ import type { SnowflakeConfig } from './config.js';
 
 type SnowflakeSdk = typeof import('snowflake-sdk');
 let sdkPromise: Promise<SnowflakeSdk> | undefined;
+/** The peer range in package.json, named in the message when the driver is missing. */
+const SNOWFLAKE_SDK_RANGE = '^3.3.0';
 
 const LOG_LEVELS: readonly LogLevel[] = ['OFF', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
 
@@ -41,11 +43,21 @@ export function driverLogOptions(
 async function loadSdk(): Promise<SnowflakeSdk> {
   // Checked on every connect (a bad setting fails it by name); applied once, when the driver loads: its logger is process-wide.
   const logOptions = driverLogOptions();
-  sdkPromise ??= import('snowflake-sdk').then((mod) => {
-    const sdk = ((mod as { default?: SnowflakeSdk }).default ?? mod) as SnowflakeSdk;
-    sdk.configure(logOptions);
-    return sdk;
-  });
+  sdkPromise ??= import('snowflake-sdk').then(
+    (mod) => {
+      const sdk = ((mod as { default?: SnowflakeSdk }).default ?? mod) as SnowflakeSdk;
+      sdk.configure(logOptions);
+      return sdk;
+    },
+    (error: unknown) => {
+      sdkPromise = undefined; // installed later in this process: the next connect tries again
+      if ((error as NodeJS.ErrnoException)?.code !== 'ERR_MODULE_NOT_FOUND' && (error as NodeJS.ErrnoException)?.code !== 'MODULE_NOT_FOUND') throw error;
+      throw new WarehouseConfigError(
+        `snowflake:// needs the optional peer dependency snowflake-sdk: npm install snowflake-sdk@${SNOWFLAKE_SDK_RANGE}`,
+        { cause: error },
+      );
+    },
+  );
   return sdkPromise;
 }
 
