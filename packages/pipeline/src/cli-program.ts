@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, parseIsoInstant, toBatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle, openObjectStore, requireConditionalWrites } from '@batchline/s3-lifecycle';
-import { openWarehouse } from '@batchline/snowflake-loader';
+import { type Warehouse, WarehouseBusyError, WarehouseMissingError, openWarehouse } from '@batchline/snowflake-loader';
 import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
 import { UsageError } from './errors.js';
 import { type BatchlineConfig, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
@@ -276,11 +276,20 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       const config = configFrom(flags, io);
       const store = openObjectStore(config.store);
       const lifecycle = createBatchLifecycle(store, { root: config.root });
-      const warehouse = await openWarehouse(config.warehouse, { ...warehouseOptions(io), files: store });
+      // status only reads: the warehouse is opened read-only (nothing created, no setup). When a run holds
+      // the DuckDB file, or no run has made it yet, the store's view is still shown, with a line saying so.
+      let warehouse: Warehouse | undefined;
+      let note: { state: 'busy' | 'missing'; message: string } | undefined;
       try {
-        // An embedded warehouse that never ran has no tables yet; Snowflake is set up by `batchline setup`.
-        if (warehouse.engine === 'duckdb') await warehouse.setup();
-        if (flags.html !== undefined) {
+        warehouse = await openWarehouse(config.warehouse, { ...warehouseOptions(io), files: store, readOnly: true });
+      } catch (err) {
+        if (err instanceof WarehouseBusyError) note = { state: 'busy', message: `warehouse busy: ${err.message}; task states are not shown` };
+        else if (err instanceof WarehouseMissingError) note = { state: 'missing', message: `${err.message}; task states are not shown` };
+        else throw err;
+      }
+      try {
+        if (note && flags.html !== undefined) throw new UsageError(`status --html needs the warehouse's task states: ${note.message}`);
+        if (warehouse && flags.html !== undefined) {
           const limit = command.getOptionValueSource('limit') === 'default' ? 100 : flags.limit;
           const page = await writeStatusPage({
             lifecycle, warehouse, target: flags.html, cwd: io.cwd, limit, ...(flags.batch ? { batchId: flags.batch } : {}),
@@ -290,10 +299,10 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
           return;
         }
         const status = await pipelineStatus(lifecycle, warehouse, { ...(flags.batch ? { batchId: flags.batch } : {}), limit: flags.limit });
-        if (flags.json) io.stdout(`${JSON.stringify(status)}\n`);
-        else io.stdout(`${renderStatus(status, flags.batch !== undefined)}\n`);
+        if (flags.json) io.stdout(`${JSON.stringify(note ? { ...status, warehouse: note } : status)}\n`);
+        else io.stdout(`${renderStatus(status, flags.batch !== undefined)}\n${note ? `${terminalSafe(note.message)}\n` : ''}`);
       } finally {
-        await warehouse.close();
+        await warehouse?.close();
       }
     });
 

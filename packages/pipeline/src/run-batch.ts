@@ -27,7 +27,7 @@ import {
   type TaskPolicyConfig,
   redactUrl,
 } from './config.js';
-import { FutureBatchError, SequenceWaitError } from './errors.js';
+import { FutureBatchError, SequenceWaitError, quoteValue } from './errors.js';
 import { type RunReport, type SequenceReport, buildReport } from './report.js';
 import { Sequence, type SequenceEntry, waitError } from './sequence.js';
 import {
@@ -291,13 +291,27 @@ function policyFor(options: RunBatchOptions, task: TaskName) {
  * once, any other holder after its lease expires). The refusal is reworded for whoever runs the
  * batch, naming the holder.
  */
+/** The longest lease any configuration gives (leaseSeconds <= 86,400), with a margin for clock skew. */
+const MAX_PLAUSIBLE_LEASE_MS = 2 * 86_400_000;
+
 async function acquireRunLease(lifecycle: BatchLifecycle, batchId: BatchId, ttlMs: number): Promise<Lease> {
   try {
     return await lifecycle.acquireRunLease(batchId, { ttlMs });
   } catch (err) {
     if (!(err instanceof BatchInProgressError)) throw err;
     const { key, owner, expiresAt } = err.details;
-    throw new BatchInProgressError(`batch ${batchId} is in progress: held by ${owner ?? 'another run'}, lease until ${expiresAt ?? 'unknown'} (${key ?? 'run lease'})`, err.details);
+    const message = `batch ${batchId} is in progress: held by ${quoteValue(owner ?? 'another run')}, lease until ${expiresAt === undefined ? 'unknown' : quoteValue(expiresAt)} (${key ?? 'run lease'})`;
+    // A holder renews its lease a third of a TTL ahead; a TTL is at most a day. An expiry much further out was
+    // not written by a run of this release (a clock far ahead, or a hand edit): say how to get out safely.
+    const ahead = expiresAt === undefined ? NaN : Date.parse(expiresAt) - Date.now();
+    if (ahead > Math.max(2 * ttlMs, MAX_PLAUSIBLE_LEASE_MS)) {
+      throw new BatchInProgressError(
+        `${message}; that expiry is implausibly far ahead (a run's lease lasts at most a day): if no run of batch ${batchId} is active ` +
+          `(look for the holder's host and process id above), delete the lease object ${quoteValue(key ?? `_batchline/leases/runs/${batchId}.json`)} and run again`,
+        err.details,
+      );
+    }
+    throw new BatchInProgressError(message, err.details);
   }
 }
 
