@@ -1,4 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,5 +72,36 @@ describe('store URLs are checked where they enter (issue 11)', () => {
     expect(keys).toEqual([]);
     expect(existsSync(missing)).toBe(false);
     await store.close();
+  });
+
+  it('the next write sweeps temporary files a killed writer left in .batchline-tmp/, and only those', async () => {
+    const root = path.join(dir, 'sweep');
+    const tmp = path.join(root, '.batchline-tmp');
+    await mkdir(tmp, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const names = {
+        deadWriter: `${hostname()}.${dead}.${randomUUID()}`,
+        liveWriter: `${hostname()}.${alive.pid}.${randomUUID()}`,
+        otherHostRecent: `elsewhere.${dead}.${randomUUID()}`,
+        oldUnnamed: randomUUID(),
+        recentUnnamed: randomUUID(),
+      };
+      for (const name of Object.values(names)) await writeFile(path.join(tmp, name), 'partial');
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      await utimes(path.join(tmp, names.oldUnnamed), twoDaysAgo, twoDaysAgo);
+      const store = openObjectStore(`file://${root}`);
+      await store.put('orders/landing/x.csv', 'a,b\n');
+      await store.close();
+      const left = new Set(await readdir(tmp));
+      expect(left.has(names.deadWriter)).toBe(false);
+      expect(left.has(names.oldUnnamed)).toBe(false);
+      expect(left.has(names.liveWriter)).toBe(true);
+      expect(left.has(names.otherHostRecent)).toBe(true);
+      expect(left.has(names.recentUnnamed)).toBe(true);
+    } finally {
+      alive.kill('SIGKILL');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants, createWriteStream, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -59,6 +60,42 @@ function errorCode(error: unknown): string | undefined {
  */
 function changedAt(stats: Stats): Date {
   return new Date(Math.max(stats.mtimeMs, stats.ctimeMs));
+}
+
+/**
+ * Remove temporary files a killed writer left behind (SIGKILL gives no chance to clean up): those of a
+ * process on this host that is gone, and any older than a day (another host's, or an older release's).
+ * Best effort: a sweep that fails leaves the files for the next one.
+ */
+async function sweepTempFiles(dir: string): Promise<void> {
+  const host = hostname();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      const parts = /^(.+)\.(\d+)\.[0-9a-f-]{36}$/.exec(name);
+      let abandoned = false;
+      if (parts && parts[1] === host) abandoned = Number(parts[2]) !== process.pid && !processAlive(Number(parts[2]));
+      else abandoned = await lstat(file).then((s) => Date.now() - s.mtimeMs > TEMP_MAX_AGE_MS, () => false);
+      if (abandoned) await rm(file, { force: true, recursive: true }).catch(() => undefined);
+    }),
+  );
+}
+
+const TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** Byte-wise (UTF-8) order, as S3 lists keys. */
@@ -400,9 +437,10 @@ export class FileObjectStore implements ObjectStore {
   }
 
   private async writeTemp(body: ObjectBody): Promise<{ path: string; etag: string; size: number }> {
-    this.ready ??= mkdir(path.join(this.root, TMP_DIR), { recursive: true }).then(() => undefined);
+    this.ready ??= mkdir(path.join(this.root, TMP_DIR), { recursive: true }).then(() => sweepTempFiles(path.join(this.root, TMP_DIR)));
     await this.ready;
-    const temp = path.join(this.root, TMP_DIR, randomUUID());
+    // Named after their writer, so the next store on this host can tell one left by a killed process.
+    const temp = path.join(this.root, TMP_DIR, `${hostname()}.${process.pid}.${randomUUID()}`);
     try {
       if (typeof body === 'string' || body instanceof Uint8Array) {
         // Small bodies skip the stream machinery: one write, one optional fsync.
