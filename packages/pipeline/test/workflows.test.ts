@@ -48,8 +48,55 @@ function inputLeaks(doc: Node): string[] {
 }
 
 describe('GitHub workflows', () => {
-  it('exist: pipeline, ci and release', () => {
-    expect(workflowFiles.sort()).toEqual(['ci.yml', 'pipeline.yml', 'release.yml']);
+  it('exist: pipeline, doctor, ci and release', () => {
+    expect(workflowFiles.sort()).toEqual(['ci.yml', 'doctor.yml', 'pipeline.yml', 'release.yml']);
+  });
+
+  it.each(workflowFiles)('%s pins every action to a commit SHA with its version in a comment', (file) => {
+    const lines = readFileSync(path.join(workflowsDir, file), 'utf8').split('\n');
+    const uses = lines.filter((l) => /^\s*(- )?uses:/.test(l));
+    expect(uses.length).toBeGreaterThan(0);
+    const unpinned = uses.filter((l) => !/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}\s*$/.test(l));
+    expect(unpinned).toEqual([]);
+  });
+
+  it.each(workflowFiles)('%s: every checkout keeps no credentials', (file) => {
+    const doc = parse(readFileSync(path.join(workflowsDir, file), 'utf8')) as { jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }> };
+    const checkouts = Object.values(doc.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('actions/checkout@')));
+    expect(checkouts.length).toBeGreaterThan(0);
+    for (const step of checkouts) expect(step.with?.['persist-credentials']).toBe(false);
+  });
+
+  it('the pin check catches a tag, a short SHA and a SHA without its version', () => {
+    const pinned = /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}\s*$/;
+    expect(pinned.test('      - uses: actions/checkout@v4')).toBe(false);
+    expect(pinned.test('      - uses: actions/checkout@d23441a # v6.1.0')).toBe(false);
+    expect(pinned.test('      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803')).toBe(false);
+    expect(pinned.test('      - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6.1.0')).toBe(true);
+  });
+
+  it('ci.yml tests the exact engines floor, computed from package.json, besides Node 22 and 24', () => {
+    const doc = parse(readFileSync(path.join(workflowsDir, 'ci.yml'), 'utf8')) as { jobs: { test: { strategy: { matrix: { node: string[] } }; steps: { run?: string }[] } } };
+    expect(doc.jobs.test.strategy.matrix.node).toEqual(['floor', '22', '24']);
+    const scripts = doc.jobs.test.steps.map((s) => s.run ?? '').join('\n');
+    expect(scripts).toContain('minVersion(require("./package.json").engines.node)');
+    expect(scripts).toContain('npm install --no-save --no-audit --no-fund "node@$NODE_VERSION"');
+    expect(scripts).toMatch(/process\.versions\.node/);
+  });
+
+  it('doctor.yml runs batchline doctor on demand with the scheduled run\'s identity', () => {
+    type Job = { permissions: Record<string, string>; env: Record<string, string>; steps: { uses?: string; with?: Record<string, string>; run?: string }[] };
+    const doctor = (parse(readFileSync(path.join(workflowsDir, 'doctor.yml'), 'utf8')) as { on: Record<string, unknown>; jobs: { doctor: Job } });
+    const pipeline = (parse(readFileSync(path.join(workflowsDir, 'pipeline.yml'), 'utf8')) as { jobs: { run: Job } }).jobs.run;
+    expect(Object.keys(doctor.on)).toEqual(['workflow_dispatch']);
+    const job = doctor.jobs.doctor;
+    expect(job.permissions).toEqual(pipeline.permissions);
+    for (const name of ['BATCHLINE_STORE', 'BATCHLINE_WAREHOUSE']) expect(job.env[name]).toBe(pipeline.env[name]);
+    const aws = (j: Job) => j.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!;
+    expect(aws(job).uses).toBe(aws(pipeline).uses);
+    expect(aws(job).with!['role-to-assume']).toBe(aws(pipeline).with!['role-to-assume']);
+    expect(aws(job).with!['aws-region']).toBe(aws(pipeline).with!['aws-region']);
+    expect(job.steps.map((s) => s.run ?? '').join('\n')).toMatch(/args=\(doctor\)[\s\S]*cli\.js "\$\{args\[@\]\}"/);
   });
 
   it.each(workflowFiles)('%s lints clean with actionlint', async (file) => {
