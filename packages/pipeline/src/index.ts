@@ -27,6 +27,19 @@ export {
 } from './status.js';
 export { type ReleaseOutcome, type RepinOutcome, type WayOutOptions, releaseBatch, repinBatch } from './ways-out.js';
 export { type SequenceEntry, type SequenceRecord, type SequenceView, Sequence } from './sequence.js';
+export {
+  type CellState,
+  type PageAttempt,
+  type PageBatch,
+  type PageTask,
+  type StatusPageData,
+  type WriteStatusPageOptions,
+  collectStatusPage,
+  mermaidGantt,
+  renderStatusPage,
+  statusPageData,
+  writeStatusPage,
+} from './status-page/index.js';
 export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
 export {
   type TaskFigures,

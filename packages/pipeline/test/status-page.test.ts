@@ -19,6 +19,11 @@ function audit(task: TaskName, fields: Partial<TaskAudit> = {}): TaskAudit {
   return { batchId: b2, task, state: 'succeeded', attempt: 1, startedAt: at(0), finishedAt: at(1000), ...fields };
 }
 
+/** The earliest start of any attempt of the batch, in ms. */
+function t0Of(b: StatusPageData['batches'][number]): number {
+  return Math.min(...b.tasks.flatMap((t) => [t.startedAt, ...t.retries.map((a) => a.startedAt)]).filter((x) => x !== undefined).map((x) => Date.parse(x!)));
+}
+
 function page(batches: StatusPageData['batches'], extra: Partial<StatusPageData> = {}): string {
   return renderStatusPage({
     generatedAt: at(60_000).toISOString(),
@@ -33,7 +38,7 @@ function page(batches: StatusPageData['batches'], extra: Partial<StatusPageData>
 /** The grid cells of one batch, from the HTML: [task, state]. */
 function cells(html: string, batchId: string): [string, string][] {
   const row = new RegExp(`<tr data-batch="${batchId}">(.*?)</tr>`).exec(html)?.[1] ?? '';
-  return [...row.matchAll(/<td class="cell s-\w+" data-task="([^"]+)" data-state="(\w+)"/g)].map((m) => [m[1]!, m[2]!]);
+  return [...row.matchAll(/<td class="c" data-task="([^"]+)" data-state="(\w+)"/g)].map((m) => [m[1]!, m[2]!]);
 }
 
 describe('status page data', () => {
@@ -73,8 +78,8 @@ describe('status page HTML', () => {
     expect(cells(html, b2)).toEqual(TASK_NAMES.map((t, i) => [t, i < 4 ? 'succeeded' : i === 4 ? 'failed' : 'waiting']));
     expect(cells(html, b1)).toEqual(TASK_NAMES.map((t) => [t, 'succeeded']));
     expect(html.indexOf(`data-batch="${b2}"`)).toBeLessThan(html.indexOf(`data-batch="${b1}"`));
-    expect(html).toContain('<span class="g" aria-hidden="true">✕</span>');
-    expect(html).toContain('<span class="g" aria-hidden="true">○</span>');
+    expect(html).toContain('td.c[data-state=failed]::before{content:"✕"}');
+    expect(html).toContain('td.c[data-state=waiting]::before{content:"○"}');
   });
 
   it('escapes error texts, and allows no script or style but its own (CSP hashes)', () => {
@@ -87,18 +92,22 @@ describe('status page HTML', () => {
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
   });
 
-  it('draws retries as hatched bars before the last attempt, open-ended when interrupted', () => {
+  it('gives the page script every attempt of every task for the Gantt chart, retries marked, no end = -1', () => {
     const html = page([failedBatch]);
-    const gantt = new RegExp(`<section class="gantt" id="run-${b2}">(.*?)</section>`).exec(html)?.[1] ?? '';
-    const bars = [...gantt.matchAll(/<g class="gbar([^"]*)" data-task="([^"]+)" data-attempt="(\d+)"/g)].map((m) => [m[2], m[3], m[1]!.includes('retry')]);
-    expect(bars.filter(([task]) => task === 'transform')).toEqual([
-      ['transform', '1', true],
-      ['transform', '2', true],
-      ['transform', '3', false],
+    const json = /<script type="application\/json" id="page-data">(.*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(json).not.toContain('<');
+    const data = JSON.parse(json) as { newest: string; tasks: string[]; batches: Record<string, { t0: number; bars: unknown[][] }> };
+    expect(data.newest).toBe(b2);
+    expect(data.tasks).toEqual([...TASK_NAMES]);
+    const { t0, bars } = data.batches[b2]!;
+    expect(t0).toBe(t0Of(failedBatch));
+    const transform = TASK_NAMES.indexOf('transform');
+    expect(bars.filter((x) => x[0] === transform)).toEqual([
+      [transform, 'failed', 1, 1000, 2000, 1, 'first'],
+      [transform, 'running', 2, 3000, -1, 1, ''],
+      [transform, 'failed', 3, 5000, 6000, 0, '<img src=x onerror=alert(1)> "quoted"'],
     ]);
-    expect(bars.filter(([, , retry]) => !retry)).toHaveLength(5); // the two archives never started
-    expect(gantt).toContain('transform attempt 2: interrupted');
-    expect(gantt).toContain('class="open-end"');
+    expect(bars.filter((x) => x[5] === 0)).toHaveLength(5); // the two archives never started
   });
 
   it('names the batch that holds the sequence back and what to run, and the files waiting in landing', () => {

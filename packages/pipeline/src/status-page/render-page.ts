@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ENTITIES, TASK_NAMES } from '../config.js';
 import { formatDuration } from '../report.js';
-import { PAGE_CSS, PAGE_SCRIPT } from './assets.js';
+import { PAGE_CSS, PAGE_SCRIPT, STATE_GLYPH } from './assets.js';
 import type { CellState, PageBatch, PageTask, StatusPageData } from './page-data.js';
-import { type GanttBar, barChart, esc, ganttChart } from './svg.js';
+import { barChart, esc } from './svg.js';
 
-/** Each state's glyph: the shape carries the state as well as the colour. */
-export const STATE_GLYPH: Readonly<Record<CellState, string>> = {
-  succeeded: '✓',
-  failed: '✕',
-  running: '▶',
-  skipped: '↷',
-  waiting: '○',
-};
+export { STATE_GLYPH };
 
 const STATE_WORD: Readonly<Record<CellState, string>> = {
   succeeded: 'succeeded',
@@ -58,9 +51,8 @@ function oneLine(text: string, max = 300): string {
 function cellTip(t: PageTask): string[] {
   const lines = [`${t.task}: ${STATE_WORD[t.state]}`];
   if (t.attempt > 0) lines.push(`attempt ${t.attempt}${t.retries.length > 0 ? ` (${t.retries.length} earlier in this run)` : ''}`);
+  // Start and end are on the Gantt chart; the cell keeps what fits a glance.
   if (t.durationMs !== undefined) lines.push(`time ${formatDuration(t.durationMs)}`);
-  if (t.startedAt) lines.push(`started ${time(t.startedAt)}`);
-  if (t.finishedAt) lines.push(`ended ${time(t.finishedAt)}`);
   if (t.error) lines.push(`error: ${oneLine(t.error)}`);
   else {
     const lastRetryError = [...t.retries].reverse().find((a) => a.error)?.error;
@@ -74,8 +66,8 @@ function gridRow(b: PageBatch, first: boolean): string {
     .map((t) => {
       const d = t.durationMs !== undefined ? formatDuration(t.durationMs) : t.state === 'waiting' ? '' : '–';
       return (
-        `<td class="cell s-${t.state}" data-task="${esc(t.task)}" data-state="${t.state}" tabindex="-1" aria-label="${attrLines(cellTip(t))}">` +
-        `<span class="g" aria-hidden="true">${STATE_GLYPH[t.state]}</span><span class="d">${esc(d)}</span>` +
+        // The state's glyph comes from the stylesheet (td.c[data-state]::before), the full text from aria-label.
+        `<td class="c" data-task="${esc(t.task)}" data-state="${t.state}" aria-label="${attrLines(cellTip(t))}"><span>${esc(d)}</span>` +
         `${t.retries.length > 0 ? `<span class="retries" aria-hidden="true"> ×${t.attempt}</span>` : ''}</td>`
       );
     })
@@ -105,55 +97,27 @@ function figuresRow(b: PageBatch): string {
   return `<tr><th scope="row"><a href="#run-${esc(b.batchId)}">${esc(b.batchId)}</a></th>${cells.map((v) => `<td class="num">${n(v)}</td>`).join('')}</tr>`;
 }
 
-function ganttSection(b: PageBatch, now: number): string {
-  const bars: GanttBar[] = [];
-  for (const t of b.tasks) {
-    for (const a of t.retries) {
-      const start = Date.parse(a.startedAt);
-      const end = a.finishedAt ? Date.parse(a.finishedAt) : undefined;
-      bars.push({
-        task: t.task,
-        state: a.state,
-        attempt: a.attempt,
-        start,
-        ...(end !== undefined ? { end } : {}),
-        retry: true,
-        tip: `${t.task} attempt ${a.attempt}: ${a.state === 'running' ? 'interrupted' : a.state}${end !== undefined ? ` after ${formatDuration(end - start)}` : ''}${a.error ? `: ${oneLine(a.error)}` : ''}`,
-      });
-    }
-    if (t.startedAt) {
-      const start = Date.parse(t.startedAt);
-      const end = t.finishedAt ? Date.parse(t.finishedAt) : undefined;
-      bars.push({
-        task: t.task,
-        state: t.state,
-        attempt: t.attempt,
-        start,
-        ...(end !== undefined ? { end } : {}),
-        retry: false,
-        tip: cellTip(t).join(' · '),
-      });
-    }
-  }
-  const id = `run-${b.batchId}`;
-  const head = `<h3>Batch <code>${esc(b.batchId)}</code>: ${esc(b.state)}</h3>`;
-  if (bars.length === 0) return `<section class="gantt" id="${esc(id)}">${head}<p>No task of this batch has started yet.</p></section>`;
-  const first = Math.min(...bars.map((x) => x.start));
-  const svg = ganttChart({
-    id: `gantt-${b.batchId}`,
-    title: `Gantt chart of batch ${b.batchId}: each task from start to end, earlier attempts hatched`,
-    tasks: TASK_NAMES,
-    bars,
-    now,
-    label: (bar) => (bar.end === undefined ? 'running' : `${formatDuration(bar.end - bar.start)}${bar.attempt > 1 ? ` · attempt ${bar.attempt}` : ''}`),
+/** Milliseconds after `t0`, or -1 for no time. */
+const offset = (isoText: string | undefined, t0: number) => (isoText ? Date.parse(isoText) - t0 : -1);
+
+/**
+ * The Gantt chart's data for the page script: per attempt [task index, state, attempt, start, end or -1,
+ * 1 if an earlier attempt, error], times in ms after the batch's first start.
+ */
+function ganttData(b: PageBatch): { state: string; t0: number; bars: (string | number)[][] } {
+  const starts = b.tasks.flatMap((t) => [t.startedAt, ...t.retries.map((a) => a.startedAt)]).filter((x): x is string => x !== undefined);
+  const t0 = starts.length > 0 ? Math.min(...starts.map((x) => Date.parse(x))) : 0;
+  const bars: (string | number)[][] = [];
+  b.tasks.forEach((t, i) => {
+    for (const a of t.retries) bars.push([i, a.state, a.attempt, offset(a.startedAt, t0), offset(a.finishedAt, t0), 1, a.error ? oneLine(a.error) : '']);
+    if (t.startedAt) bars.push([i, t.state, t.attempt, offset(t.startedAt, t0), offset(t.finishedAt, t0), 0, t.error ? oneLine(t.error, 2000) : '']);
   });
-  const errors = b.tasks.filter((t) => t.error).map((t) => `<dt>${esc(t.task)}</dt><dd>${esc(t.error!)}</dd>`);
-  return (
-    `<section class="gantt" id="${esc(id)}">${head}<p class="hint">From ${esc(time(new Date(first).toISOString()))}. ` +
-    `Hatched bars are earlier attempts that failed or were interrupted; hover a bar for its times.</p><div class="scroll">${svg}</div>` +
-    (errors.length > 0 ? `<dl>${errors.join('')}</dl>` : '') +
-    '</section>'
-  );
+  return { state: b.state, t0, bars };
+}
+
+/** JSON inside <script type="application/json">: nothing in it can close the element or start markup. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 function legendStates(): string {
@@ -267,18 +231,25 @@ export function renderStatusPage(data: StatusPageData): string {
     empty
       ? '<p>No batches yet: run <code>batchline run</code>.</p>'
       : `${legendStates()}<p class="hint">Newest first. Arrow keys move between cells; hover or focus a cell for its time, attempts and error; Enter (or a batch id) shows that batch's Gantt chart below.</p>` +
-        `<div class="scroll"><table class="grid" id="grid"><thead><tr><th scope="col">batch</th><th scope="col">state</th>${taskHeads}<th scope="col">task time</th></tr></thead><tbody>` +
+        `<div class="scroll box"><table class="grid" id="grid"><thead><tr><th scope="col">batch</th><th scope="col">state</th>${taskHeads}<th scope="col">task time</th></tr></thead><tbody>` +
         data.batches.map((b, i) => gridRow(b, i === 0)).join('') +
         '</tbody></table></div>',
     '</section>',
-    `<section aria-labelledby="h-run"><h2 id="h-run">Gantt chart of the selected batch</h2><div class="gantts">${data.batches.map((b) => ganttSection(b, now)).join('')}</div></section>`,
+    `<section aria-labelledby="h-run"><h2 id="h-run">Gantt chart of the selected batch</h2><div id="gantt" aria-live="polite">` +
+      `${empty ? '<p>No batches yet.</p>' : '<noscript><p>The Gantt chart is drawn by the page\'s script: allow JavaScript to see it.</p></noscript>'}</div></section>`,
     `<section aria-labelledby="h-charts"><h2 id="h-charts">Over batches</h2>${charts(data)}</section>`,
     `<section aria-labelledby="h-figures"><h2 id="h-figures">Per batch</h2>`,
     empty
       ? '<p>No batches yet.</p>'
-      : `<div class="scroll"><table class="figures" id="figures"><thead><tr><th scope="col">batch</th>${figureHeads}</tr></thead><tbody>${data.batches.map(figuresRow).join('')}</tbody></table></div>`,
+      : `<div class="scroll box"><table class="figures" id="figures"><thead><tr><th scope="col">batch</th>${figureHeads}</tr></thead><tbody>${data.batches.map(figuresRow).join('')}</tbody></table></div>`,
     '</section>',
     '</main>',
+    `<script type="application/json" id="page-data">${scriptJson({
+      now,
+      newest: data.batches[0]?.batchId ?? null,
+      tasks: TASK_NAMES,
+      batches: Object.fromEntries(data.batches.map((b) => [b.batchId, ganttData(b)])),
+    })}</script>`,
     `<script>${PAGE_SCRIPT}</script>`,
     '</body></html>',
     '',

@@ -4,8 +4,8 @@ export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** Round to 2 decimals, so the SVG stays small. */
-const r = (n: number) => Math.round(n * 100) / 100;
+/** Round to 1 decimal, so the SVG stays small (a viewBox unit is about a pixel). */
+const r = (n: number) => Math.round(n * 10) / 10;
 
 /** The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 x 10^k) at or above `max`. */
 export function niceCeil(max: number): number {
@@ -38,7 +38,8 @@ export interface BarChartInput {
 const W = 420;
 const H = 210;
 const M = { left: 52, right: 10, top: 16, bottom: 28 };
-const GANTT_W = 720;
+/** Up to this many batches, each bar is its own group with a tooltip; above, each series is one path. */
+const PER_BAR_LIMIT = 120;
 
 /** `20260101T0015` -> `01-01 00:15`: short enough for an axis. */
 export function shortBatch(id: string): string {
@@ -69,7 +70,25 @@ export function barChart(input: BarChartInput): string {
     out.push(`<text class="axis" x="${M.left - 6}" y="${r(yy + 4)}" text-anchor="end">${esc(input.format(v))}</text>`);
   }
   const showValues = n <= 24;
-  for (let i = 0; i < n; i++) {
+  if (n > PER_BAR_LIMIT) {
+    // Many batches: one path per series (bars a pixel or two wide have no useful tooltip; the grid has the figures).
+    const paths = input.series.map(() => [] as string[]);
+    for (let i = 0; i < n; i++) {
+      const x = r(M.left + i * band + (band - barW) / 2);
+      let base = 0;
+      input.series.forEach((s, k) => {
+        const v = s.values[i];
+        if (v === undefined || v <= 0) return;
+        const y0 = r(y(base + v));
+        paths[k]!.push(`M${x} ${y0}h${r(barW)}V${r(y(base))}H${x}z`);
+        base += v;
+      });
+    }
+    input.series.forEach((s, k) => {
+      if (paths[k]!.length > 0) out.push(`<path class="${esc(s.className)}" d="${paths[k]!.join('')}"><title>${esc(s.name)}</title></path>`);
+    });
+  }
+  for (let i = 0; i < (n > PER_BAR_LIMIT ? 0 : n); i++) {
     const label = input.labels[i]!;
     const x = M.left + i * band + (band - barW) / 2;
     const parts = input.series
@@ -101,75 +120,6 @@ export function barChart(input: BarChartInput): string {
     out.push(`<text class="axis" x="${r(x)}" y="${H - M.bottom + 16}" text-anchor="${anchor}">${esc(shortBatch(input.labels[i]!))}</text>`);
   }
   if (n === 0) out.push(`<text class="axis" x="${W / 2}" y="${H / 2}" text-anchor="middle">no batches yet</text>`);
-  out.push('</svg>');
-  return out.join('');
-}
-
-export interface GanttBar {
-  readonly task: string;
-  readonly state: string;
-  readonly attempt: number;
-  readonly start: number;
-  /** Undefined: still running (or its process died): drawn up to `now`, open-ended. */
-  readonly end?: number;
-  readonly retry: boolean;
-  readonly tip: string;
-}
-
-/** Milliseconds as a short axis label. */
-function axisTime(ms: number): string {
-  if (ms === 0) return '0';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${r(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${r(ms / 60_000)} min`;
-  return `${r(ms / 3_600_000)} h`;
-}
-
-/** One row per task, bars from start to end (earlier attempts hatched), time relative to the first start. */
-export function ganttChart(input: {
-  readonly id: string;
-  readonly title: string;
-  readonly tasks: readonly string[];
-  readonly bars: readonly GanttBar[];
-  readonly now: number;
-  readonly label: (bar: GanttBar) => string;
-}): string {
-  const rowH = 26;
-  const labelW = 128;
-  const right = 70;
-  const top = 8;
-  const h = top + input.tasks.length * rowH + 26;
-  const pw = GANTT_W - labelW - right;
-  const t0 = Math.min(...input.bars.map((b) => b.start));
-  const t1 = Math.max(...input.bars.map((b) => b.end ?? input.now));
-  const span = 4 * niceCeil(Math.max(1, t1 - t0) / 4);
-  const x = (t: number) => labelW + ((t - t0) / span) * pw;
-  const out: string[] = [];
-  out.push(`<svg class="gantt-chart" id="${esc(input.id)}" viewBox="0 0 ${GANTT_W} ${h}" role="img" aria-labelledby="${esc(input.id)}-t">`);
-  out.push(`<title id="${esc(input.id)}-t">${esc(input.title)}</title>`);
-  for (let q = 0; q <= 4; q++) {
-    const xx = r(labelW + (pw * q) / 4);
-    out.push(`<line class="gridline" x1="${xx}" x2="${xx}" y1="${top}" y2="${h - 22}"/>`);
-    out.push(`<text class="axis" x="${xx}" y="${h - 8}" text-anchor="middle">${esc(axisTime((span * q) / 4))}</text>`);
-  }
-  input.tasks.forEach((task, row) => {
-    const yy = top + row * rowH;
-    out.push(`<text class="task-label" x="${labelW - 8}" y="${yy + rowH / 2 + 4}" text-anchor="end">${esc(task)}</text>`);
-    const bars = input.bars.filter((b) => b.task === task);
-    if (bars.length === 0) out.push(`<text class="axis" x="${labelW + 4}" y="${yy + rowH / 2 + 4}">waiting: not started</text>`);
-    for (const b of bars) {
-      const x0 = x(b.start);
-      const w = Math.max(2, x(b.end ?? input.now) - x0);
-      const cls = b.retry ? `gbar retry s-${b.state}` : `gbar s-${b.state}`;
-      out.push(
-        `<g class="${esc(cls)}" data-task="${esc(task)}" data-attempt="${b.attempt}"${b.retry ? ' data-retry="true"' : ''}><title>${esc(b.tip)}</title>` +
-          `<rect x="${r(x0)}" y="${yy + 5}" width="${r(w)}" height="${rowH - 10}" rx="3"/>` +
-          (b.end === undefined ? `<path class="open-end" d="M${r(x0 + w)} ${yy + 5}l6 ${(rowH - 10) / 2}l-6 ${(rowH - 10) / 2}z"/>` : '') +
-          (b.retry ? '' : `<text class="bar-label" x="${r(x0 + w + 5)}" y="${yy + rowH / 2 + 4}">${esc(input.label(b))}</text>`) +
-          '</g>',
-      );
-    }
-  });
   out.push('</svg>');
   return out.join('');
 }

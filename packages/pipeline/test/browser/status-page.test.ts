@@ -1,13 +1,17 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+/// <reference lib="dom" />
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { type BatchId, toBatchId } from '@batchline/batch-id';
+import type { TaskAudit } from '@batchline/snowflake-loader';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../src/cli-program.js';
 import { TASK_NAMES } from '../../src/config.js';
 import { type DemoResult, demo, demoBatchIds, renderDemo } from '../../src/demo.js';
+import { pageBatch, renderStatusPage, statusPageData } from '../../src/status-page/index.js';
 import { expectedBatches } from '../helpers.js';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,16 +106,16 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
     try {
       const rows = page.locator('#grid tbody tr');
       expect(await rows.count()).toBe(2);
-      expect(await page.locator('#grid td.cell').count()).toBe(14);
+      expect(await page.locator('#grid td.c').count()).toBe(14);
       const newestFirst = [...demoBatchIds()].reverse();
       expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-batch')))).toEqual(newestFirst);
       for (const batchId of newestFirst) {
-        const cells = page.locator(`#grid tr[data-batch="${batchId}"] td.cell`);
-        const seen = await cells.evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-task'), td.getAttribute('data-state'), td.textContent]));
+        const cells = page.locator(`#grid tr[data-batch="${batchId}"] td.c`);
+        const seen = await cells.evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-task'), td.getAttribute('data-state'), getComputedStyle(td, '::before').content]));
         expect(seen.map(([task]) => task)).toEqual([...TASK_NAMES]);
         for (const [task, state, text] of seen) {
           expect(state).toBe(expected.get(`${batchId}|${task}`) ?? 'waiting');
-          expect(text).toMatch(/^[✓✕▶↷○]/); // a shape, not only a colour
+          expect(text).toMatch(/^"[✓✕▶↷○]"$/); // a shape, not only a colour
         }
       }
     } finally {
@@ -157,13 +161,15 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
     const { page } = await open();
     try {
       const [older, newest] = demoBatchIds();
-      const visibleBars = () => page.locator('.gantt:visible .gbar:not(.retry)');
-      expect(await page.locator('.gantt:visible').getAttribute('id')).toBe(`run-${newest}`);
-      expect(await visibleBars().count()).toBe(7);
-      expect(await visibleBars().evaluateAll((gs) => gs.map((g) => g.getAttribute('data-task')))).toEqual([...TASK_NAMES]);
+      const bars = page.locator('#gantt .gbar:not(.retry)');
+      expect(await page.locator('#gantt').getAttribute('data-batch')).toBe(newest);
+      expect(await bars.count()).toBe(7);
+      expect(await bars.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-task')))).toEqual([...TASK_NAMES]);
+      expect(await page.locator('#gantt .gbar rect').first().isVisible()).toBe(true);
       await page.locator(`#grid a[href="#run-${older}"]`).click();
-      expect(await page.locator('.gantt:visible').getAttribute('id')).toBe(`run-${older}`);
-      expect(await visibleBars().count()).toBe(7);
+      await expect.poll(() => page.locator('#gantt').getAttribute('data-batch')).toBe(older);
+      expect(await bars.count()).toBe(7);
+      expect(await page.locator(`#grid tr.selected`).getAttribute('data-batch')).toBe(older);
     } finally {
       await page.close();
     }
@@ -190,3 +196,137 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
     }
   });
 });
+
+describe('the status page in headless Chromium, with every task state, retries and a hostile error text', () => {
+  const b1 = toBatchId('20261126T0300');
+  const b2 = toBatchId('20261126T0315');
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 3, 17, s));
+  const audit = (batchId: BatchId, task: string, fields: Partial<TaskAudit> = {}): TaskAudit => ({
+    batchId,
+    task,
+    state: 'succeeded',
+    attempt: 1,
+    startedAt: at(0),
+    finishedAt: at(1),
+    ...fields,
+  });
+  let file: string;
+
+  beforeAll(async () => {
+    const newer = pageBatch(b2, 'failed at transform', [
+      audit(b2, 'claim:orders'),
+      audit(b2, 'claim:customers', { state: 'skipped' }),
+      audit(b2, 'load:orders', { state: 'running', finishedAt: undefined }),
+      audit(b2, 'load:customers'),
+      audit(b2, 'transform', {
+        state: 'failed',
+        attempt: 3,
+        startedAt: at(8),
+        finishedAt: at(9),
+        error: '<img src=x onerror="document.title=1"> bad row',
+        attempts: [
+          { attempt: 1, state: 'failed', startedAt: at(2), finishedAt: at(3), error: 'first' },
+          { attempt: 2, state: 'running', startedAt: at(5) },
+        ],
+      }),
+    ]);
+    const older = pageBatch(b1, 'done', TASK_NAMES.map((t) => audit(b1, t)));
+    const data = statusPageData({
+      status: { landing: { orders: { files: 2, bytes: 10 }, customers: { files: 0, bytes: 0 } }, batches: [] },
+      audits: new Map(),
+      store: 's',
+      warehouse: 'w',
+      now: at(30),
+    });
+    file = path.join(base, 'states.html');
+    await writeFile(file, renderStatusPage({ ...data, batches: [newer, older], holdingBack: { batchId: b2, reason: 'transform failed' } }));
+  });
+
+  async function load(): Promise<Loaded> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const consoleErrors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(file).href);
+    return { page, consoleErrors, requests };
+  }
+
+  it('shows each state with its own glyph, in colours of readable contrast (WCAG AA, 4.5:1)', async () => {
+    const { page, consoleErrors } = await load();
+    try {
+      expect(consoleErrors).toEqual([]);
+      const states = await page.locator(`#grid tr[data-batch="${b2}"] td.c`).evaluateAll((tds) => tds.map((td) => td.getAttribute('data-state')));
+      expect(states).toEqual(['succeeded', 'skipped', 'running', 'succeeded', 'failed', 'waiting', 'waiting']);
+      const colours = await page.locator(`#grid tr[data-batch="${b2}"] td.c`).evaluateAll((tds) =>
+        tds.map((td) => {
+          const s = getComputedStyle(td);
+          return [td.getAttribute('data-state'), getComputedStyle(td, '::before').content, s.color, s.backgroundColor];
+        }),
+      );
+      const glyphs = new Map<string, string>();
+      for (const [state, glyph, fg, bg] of colours) {
+        glyphs.set(state!, glyph!);
+        expect(contrast(fg!, bg!), `${state}: ${fg} on ${bg}`).toBeGreaterThanOrEqual(4.5);
+      }
+      expect(new Set(glyphs.values()).size).toBe(glyphs.size); // one shape per state
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draws retries hatched before the last attempt, interrupted ones open-ended, and shows the error as text', async () => {
+    const { page, consoleErrors, requests } = await load();
+    try {
+      const bars = await page.locator('#gantt .gbar[data-task="transform"]').evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-attempt'), g.classList.contains('retry'), g.querySelector('.open-end') !== null]));
+      expect(bars).toEqual([
+        ['1', true, false],
+        ['2', true, true],
+        ['3', false, false],
+      ]);
+      expect(await page.locator('#gantt .gbar[data-task="load:orders"] .open-end').count()).toBe(1); // still running
+      expect(await page.locator('#gantt .gbar:not(.retry)').count()).toBe(5);
+      expect(await page.locator('#gantt dd').first().textContent()).toBe('<img src=x onerror="document.title=1"> bad row');
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.title()).not.toBe('1');
+      expect(await page.locator('#holding-back').textContent()).toContain(`batchline run --batch ${b2}`);
+      expect(consoleErrors).toEqual([]);
+      expect(requests).toEqual([pathToFileURL(file).href]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('prints: every row without inner scrolling, no tooltips, and a PDF', async () => {
+    const { page } = await load();
+    try {
+      await page.emulateMedia({ media: 'print' });
+      const box = await page.locator('#grid').evaluate((t) => getComputedStyle(t.parentElement!).maxHeight);
+      expect(box).toBe('none');
+      await page.locator('#grid tbody th a').first().focus();
+      await page.keyboard.press('ArrowRight');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-task'))).toBe('claim:orders');
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!, '::after').display)).toBe('none');
+      const pdf = await page.pdf({ format: 'A4', printBackground: true });
+      await mkdir(outputDir, { recursive: true });
+      await writeFile(path.join(outputDir, 'status-page.pdf'), pdf);
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+/** WCAG contrast ratio of two computed `rgb(...)` colours. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number).map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
