@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -115,10 +115,14 @@ describe('never stops with work pending', () => {
     endpoint.throttleNext = Number.POSITIVE_INFINITY;
     const run = producer(flowArgs(['--initial-position', 'START_OF_FILE']));
     // Many backoffs pass while every call is refused: the process must still be there.
-    await waitFor(() => endpoint.calls.filter((c) => c.status === 503).length >= 12, '12 throttled calls', 60_000);
+    const alive = (condition: () => boolean) => () => {
+      if (run.child.exitCode !== null) throw new Error(`the producer exited by itself with ${run.child.exitCode}`);
+      return condition();
+    };
+    await waitFor(alive(() => endpoint.calls.filter((c) => c.status === 503).length >= 12), '12 throttled calls', 60_000);
     expect(run.child.exitCode).toBeNull();
     endpoint.throttleNext = 0;
-    await waitFor(() => arrived().lost.length === 0, 'every record delivered', 60_000);
+    await waitFor(alive(() => arrived().lost.length === 0), 'every record delivered', 60_000);
     expect(run.child.exitCode).toBeNull();
     run.child.kill('SIGTERM');
     const result = await run.done;
@@ -132,6 +136,38 @@ describe('never stops with work pending', () => {
     // Only failed records are resent, and the endpoint accepted none of a refused call.
     expect(a.duplicates).toBe(0);
     expect(endpoint.violations).toEqual([]);
+  });
+
+  it('follow into the landing sink: calls held for the landing interval keep the process alive, and everything lands', async () => {
+    const lake = path.join(caseDir, 'lake');
+    const run = producer([
+      '--file', file(), '--stream', 'orders', '--initial-position', 'START_OF_FILE', '--checkpoint-file', checkpoint(),
+      '--landing-dir', lake, '--landing-interval-ms', '1500', '--max-buffer-age', '10', '--metrics-interval', '0',
+    ]);
+    const lines: string[] = [];
+    // Separate small calls, more than the sink's slots: the reader waits for a slot while the sink waits for its interval.
+    for (let i = 0; i < 12; i++) {
+      const more = csvLines(i * 10 + 1, 10);
+      lines.push(...more);
+      await appendFile(file(), more.join(''));
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    written = csvRows(lines.join(''));
+    const landed = async () => {
+      const { readdir } = await import('node:fs/promises');
+      const files = (await readdir(lake, { recursive: true, withFileTypes: true }).catch(() => [])).filter((d) => d.isFile());
+      const texts = await Promise.all(files.map((d) => readFile(path.join(d.parentPath, d.name), 'utf8')));
+      return csvRows(texts.join(''));
+    };
+    await waitFor(async () => {
+      if (run.child.exitCode !== null) throw new Error(`the producer exited by itself with ${run.child.exitCode}`);
+      return compareRows(written, await landed()).lost.length === 0;
+    }, 'everything to land', 60_000);
+    expect(run.child.exitCode).toBeNull();
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(compareRows(written, await landed())).toEqual({ lost: [], foreign: [], duplicates: 0 });
   });
 
   it('drain: when every call keeps failing it gives up after the retry budget with exit 1 and a last line naming the unsent records; the checkpoint stays put', async () => {

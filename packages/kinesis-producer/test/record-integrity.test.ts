@@ -63,6 +63,26 @@ describe('a record is never cut', () => {
     expect(compareRows(written, rowsArrived())).toEqual({ lost: [], foreign: [], duplicates: 0 });
   });
 
+  it('copytruncate while the producer was down: the copy is read on from its original\'s checkpoint, nothing lost or sent twice', async () => {
+    const log = path.join(dir, 'app.log');
+    const first = csvLines(1, 300);
+    await writeFile(log, first.join(''));
+    const one = producerFor(path.join(dir, 'app.log*'));
+    await one.producer.drain();
+    await one.sink.close();
+    // While down: more records, then logrotate's copytruncate, then the writer goes on in the truncated file.
+    const more = csvLines(301, 200);
+    await appendFile(log, more.join(''));
+    await copyFile(log, `${log}.1`);
+    await truncate(log, 0);
+    const after = csvLines(501, 100);
+    await appendFile(log, after.join(''));
+    const two = producerFor(path.join(dir, 'app.log*'));
+    await two.producer.drain();
+    await two.sink.close();
+    expect(compareRows(csvRows([...first, ...more, ...after].join('')), rowsArrived())).toEqual({ lost: [], foreign: [], duplicates: 0 });
+  });
+
   it('a file rewritten in place with the same first KiB while the producer was down is read again from its start: nothing lost, no fragment', async () => {
     const file = path.join(dir, 'orders.csv');
     const head = csvLines(1, 120).join(''); // well over the 1 KiB fingerprint

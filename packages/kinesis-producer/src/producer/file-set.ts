@@ -41,6 +41,8 @@ export class FileSet {
   /** The pattern matched nothing at the last look (reported once per change). */
   private matchedNothing = false;
   private truncated: TruncatedContent[] = [];
+  /** Checkpoints loaded at start: a copy made while the producer was down is read on from its original's checkpoint. */
+  private checkpointed: FileCheckpoint[] = [];
 
   constructor(private readonly o: FileSetOptions) {}
 
@@ -73,6 +75,11 @@ export class FileSet {
       : [path.resolve(s.filePattern)];
     const seen = new Set<string>();
     const opened: TailedFile[] = [];
+    if (!this.discovered) {
+      this.checkpointed = [...this.o.saved.values()].filter(
+        (e) => e.fingerprintBytes === FINGERPRINT_BYTES && e.offset > 0 && e.boundaryHash !== undefined && e.boundaryBytes !== undefined,
+      );
+    }
     for (const p of paths) {
       let st;
       try {
@@ -240,7 +247,9 @@ export class FileSet {
    * before where that file was read up to (a record boundary) is such a copy: it is read
    * on from there, so lines written just before the truncation are not lost and the rest
    * is not sent twice. A copy never takes its original's path (a new file there after a
-   * rename is a new generation, whatever it holds). Anything less certain is a new file,
+   * rename is a new generation, whatever it holds). A copy made while the producer was
+   * down is recognised the same way against the checkpoints it started with (same first
+   * KiB, same bytes before the checkpoint offset). Anything less certain is a new file,
    * read from 0 (duplicates, never loss). Returns the offset to start at, or 0.
    */
   private async copiedFrom(p: string, handle: FileHandle, fp: Fingerprint, key: string, size: number): Promise<number> {
@@ -258,6 +267,12 @@ export class FileSet {
       if (bytesRead !== here.length || !here.equals(c.tail)) continue;
       if (c.generation) this.truncated = this.truncated.filter((t) => t !== c.generation);
       return c.tailEnd;
+    }
+    for (const e of this.checkpointed) {
+      if (e.path === p || e.fingerprint !== fp.hash || size < e.offset) continue;
+      if (!(await resumeAt(handle, e, size))) continue;
+      this.checkpointed = this.checkpointed.filter((x) => x !== e);
+      return e.offset;
     }
     return 0;
   }

@@ -117,9 +117,8 @@ export function createLandingSink(options: LandingSinkOptions): RecordSink {
     if (!buffer) {
       buffer = { parts: [], slots: [], bytes: 0, firstArrival: now() };
       buffers.set(stream, buffer);
-      const timer = setTimeout(() => seal(stream), bufferIntervalMillis);
-      timer.unref();
-      buffer.timer = timer;
+      // Not unref'd: calls wait for this object, so it is work pending that must keep the process alive.
+      buffer.timer = setTimeout(() => seal(stream), bufferIntervalMillis);
     }
     // Copy: the caller may reuse its buffers once the call settles, but this object may be written later.
     buffer.parts.push(Uint8Array.prototype.slice.call(record));
