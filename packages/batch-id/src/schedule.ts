@@ -1,4 +1,4 @@
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import { Cron } from 'croner';
 import { type BatchId, formatBatchId, parseBatchId } from './batch-id.js';
 import { InvalidCronError } from './errors.js';
 
@@ -9,7 +9,9 @@ export const MAX_SLOTS = 100_000;
 
 const ALIASES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
 
-function parseCron(cron: string, currentDate: Date, endDate?: Date): CronExpression {
+const MINUTE_MS = 60_000;
+
+function parseCron(cron: string): Cron {
   if (typeof cron !== 'string' || cron.trim() === '') throw new InvalidCronError(cron, 'empty');
   const trimmed = cron.trim();
   // Batch ids have minute resolution: a seconds field would make two slots share an id.
@@ -17,7 +19,9 @@ function parseCron(cron: string, currentDate: Date, endDate?: Date): CronExpress
     throw new InvalidCronError(cron, `has ${trimmed.split(/\s+/).length} fields`);
   }
   try {
-    return CronExpressionParser.parse(trimmed, { currentDate, ...(endDate ? { endDate } : {}), tz: 'UTC' });
+    // No callback: nothing is scheduled, the object only answers questions about the pattern.
+    // domAndDow false: a day-of-month and a day-of-week both given match either (Vixie cron, as GitHub Actions).
+    return new Cron(trimmed, { timezone: 'UTC', mode: '5-part', domAndDow: false });
   } catch (err) {
     throw new InvalidCronError(cron, (err as Error).message);
   }
@@ -28,7 +32,7 @@ function parseCron(cron: string, currentDate: Date, endDate?: Date): CronExpress
  * evaluated at a particular instant, so any valid schedule passes whatever its first slot.
  */
 export function assertCron(cron: unknown): asserts cron is string {
-  parseCron(cron as string, new Date());
+  parseCron(cron as string);
 }
 
 function checkDate(now: Date, name: string): void {
@@ -43,9 +47,13 @@ function checkDate(now: Date, name: string): void {
  */
 export function batchIdForSchedule(cron: string, now: Date = new Date()): BatchId {
   checkDate(now, 'now');
-  // prev() is strict, so step 1 ms past `now` to include a slot that starts exactly at `now`.
-  const expr = parseCron(cron, new Date(now.getTime() + 1));
-  return formatBatchId(expr.prev().toDate());
+  const schedule = parseCron(cron);
+  // Slots fall on whole minutes: the latest one at or before `now` is the latest at or before its minute.
+  // previousRuns includes a run earlier in the reference's second, so 1 ms past the minute includes the minute.
+  const minute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
+  const [slot] = schedule.previousRuns(1, new Date(minute + 1));
+  if (!slot) throw new InvalidCronError(cron, `no slot at or before ${now.toISOString()}`);
+  return formatBatchId(slot);
 }
 
 /** Every slot of `cron` from `fromId` to `toId`, both inclusive, oldest first. */
@@ -55,11 +63,10 @@ export function slotsBetween(cron: string, fromId: BatchId | string, toId: Batch
   if (from.getTime() > to.getTime()) {
     throw new RangeError(`slotsBetween: from ${JSON.stringify(fromId)} is after to ${JSON.stringify(toId)}`);
   }
-  const expr = parseCron(cron, new Date(from.getTime() - 1), new Date(to.getTime() + 1));
+  const schedule = parseCron(cron);
   const slots: BatchId[] = [];
-  while (expr.hasNext()) {
-    const next = expr.next().toDate();
-    if (next.getTime() > to.getTime()) break;
+  // nextRun is strictly after its argument: start 1 ms before `from` so a slot at `from` counts.
+  for (let next = schedule.nextRun(new Date(from.getTime() - 1)); next && next.getTime() <= to.getTime(); next = schedule.nextRun(next)) {
     if (slots.length === MAX_SLOTS) {
       throw new RangeError(`slotsBetween: more than ${MAX_SLOTS} slots between ${fromId} and ${toId}; narrow the range`);
     }
