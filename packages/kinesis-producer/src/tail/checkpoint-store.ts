@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 
 /** Where one file of one flow was acknowledged up to. */
 export interface FileCheckpoint {
@@ -64,8 +65,8 @@ export class CheckpointStore {
       throw err;
     }
     if (bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0') {
-      throw new Error(
-        `Checkpoint file ${this.file} is a Kinesis Agent SQLite database; this producer keeps JSON checkpoints: point checkpointFile at a new path`,
+      throw new ConfigError(
+        `Checkpoint file ${JSON.stringify(this.file)} is a Kinesis Agent SQLite database; this producer keeps JSON checkpoints: point checkpointFile at a new path`,
       );
     }
     const text = bytes.toString('utf8');
@@ -73,11 +74,12 @@ export class CheckpointStore {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`Checkpoint file ${this.file} is not valid JSON (${(err as Error).message}); move it away to start over`);
+      // A configuration problem (exit 2), not a delivery failure: nothing was read or sent.
+      throw new ConfigError(`Checkpoint file ${JSON.stringify(this.file)} is not valid JSON (${(err as Error).message}); move it away to start over`);
     }
     const parsed = checkpointFileSchema.safeParse(json);
     if (!parsed.success) {
-      throw new Error(`Checkpoint file ${this.file} has an unexpected shape: ${z.prettifyError(parsed.error)}`);
+      throw new ConfigError(`Checkpoint file ${JSON.stringify(this.file)} has an unexpected shape: ${z.prettifyError(parsed.error)}; move it away to start over`);
     }
     const state: CheckpointState = new Map();
     for (const [flow, files] of Object.entries(parsed.data.flows)) {
