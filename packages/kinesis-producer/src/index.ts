@@ -21,7 +21,6 @@ export { loadAgentConfig, parseAgentConfig, type AgentConfig, type UnsupportedOp
 export {
   defineProducerConfig,
   parseProducerConfig,
-  producerConfigSchema,
   type ProducerConfig,
   type SinkConfig,
 } from './config/producer-config.js';

@@ -12,7 +12,6 @@ export {
   ENTITIES,
   ENV_OVERRIDES,
   TASK_NAMES,
-  configSchema,
   loadConfig,
   parseConfig,
 } from './config.js';
