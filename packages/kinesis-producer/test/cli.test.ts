@@ -47,7 +47,11 @@ describe('batchline-producer CLI', () => {
   });
 
   it('bad usage exits 2 with a message naming the value', async () => {
-    expect((await run([])).err).toMatch(/Give --config <agent.json> or --file <pattern> with --stream <name>/);
+    // No arguments at all: the help, on stderr, exit 2 (the convention of every batchline bin).
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/Usage: batchline-producer/);
+    expect((await run(['--drain'])).err).toMatch(/Give --config <agent.json> or --file <pattern> with --stream <name>/);
     expect((await run(['--file', 'x.csv'])).code).toBe(2);
     const bad = await run(['--file', 'x.csv', '--stream', 'o', '--skip-header-lines', 'one']);
     expect(bad.code).toBe(2);
