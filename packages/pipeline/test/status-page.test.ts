@@ -7,7 +7,7 @@ import type { TaskAudit } from '@batchline/snowflake-loader';
 import { TASK_NAMES, type TaskName } from '../src/config.js';
 import { publishToGitHubActions } from '../src/github-actions.js';
 import { buildReport } from '../src/report.js';
-import { mermaidGantt, pageBatch, renderStatusPage, type StatusPageData } from '../src/status-page/index.js';
+import { mermaidGantt, pageBatch, renderStatusPage, type StatusPageData, statusPageData } from '../src/status-page/index.js';
 import type { TaskOutcome } from '../src/task-graph.js';
 
 const b1 = toBatchId('20261126T0300');
@@ -103,18 +103,35 @@ describe('status page HTML', () => {
     expect(t0).toBe(t0Of(failedBatch));
     const transform = TASK_NAMES.indexOf('transform');
     expect(bars.filter((x) => x[0] === transform)).toEqual([
-      [transform, 'failed', 1, 1000, 2000, 1, 'first'],
-      [transform, 'running', 2, 3000, -1, 1, ''],
-      [transform, 'failed', 3, 5000, 6000, 0, '<img src=x onerror=alert(1)> "quoted"'],
+      [transform, 'failed', 1, 1000, 2000, 1, 'first', 0],
+      [transform, 'running', 2, 3000, 5000, 1, '', 1], // no end recorded: drawn up to attempt 3's start
+      [transform, 'failed', 3, 5000, 6000, 0, '<img src=x onerror=alert(1)> "quoted"', 0],
     ]);
     expect(bars.filter((x) => x[5] === 0)).toHaveLength(5); // the two archives never started
+    expect(bars.filter((x) => x[4] === -1).map((x) => data.tasks[x[0] as number])).toEqual([]); // nothing runs in this batch
   });
 
-  it('names the batch that holds the sequence back and what to run, and the files waiting in landing', () => {
-    const html = page([failedBatch, doneBatch], { holdingBack: { batchId: b2, reason: 'transform failed' } });
-    expect(html).toMatch(/id="holding-back">Sequence held back by.*20261126T0315.*transform failed.*batchline run --batch 20261126T0315/);
+  it('names the batch that holds the sequence back, the way out and who waits, files waiting in landing and skipped keys', () => {
+    const data = statusPageData({
+      status: {
+        landing: { orders: { files: 3, bytes: 4096 }, customers: { files: 0, bytes: 0 } },
+        batches: [],
+        sequence: { holdingBack: { batchId: b1, reason: 'transform failed', wayOut: `batchline run --batch ${b1}` }, waiting: [b2] },
+        skipped: { orders: [{ key: 'orders/landing/bad\u001b[31m<b>.csv', reason: 'not valid UTF-8' }], customers: [] },
+      },
+      audits: new Map(),
+      store: 's',
+      warehouse: 'w',
+      now: at(0),
+    });
+    expect(data.holdingBack).toEqual({ batchId: b1, reason: 'transform failed', wayOut: `batchline run --batch ${b1}`, waiting: [b2] });
+    const html = renderStatusPage({ ...data, batches: [failedBatch, doneBatch] });
+    expect(html).toMatch(/id="holding-back">Sequence held back by.*20261126T0300.*transform failed<br>1 later batch waits for it<br><code>batchline run --batch 20261126T0300<\/code>/);
     expect(html).toMatch(/data-landing="orders">orders waiting in landing<b>3 files<\/b>4\.0 KiB/);
+    expect(html).toContain('1 key left in landing');
+    expect(html).toContain('<code>&quot;orders/landing/bad\\u001b[31m&lt;b&gt;.csv&quot;</code> not valid UTF-8');
     expect(page([doneBatch])).toContain('nothing held back');
+    expect(page([doneBatch])).not.toContain('left in landing');
   });
 
   it('has a page for no batches at all', () => {

@@ -26,9 +26,11 @@ main{padding:8px 24px 32px;max-width:1400px}
 h2{font-size:16px;margin:24px 0 8px}
 h3{font-size:14px;margin:0 0 4px}
 .tiles{display:flex;flex-wrap:wrap;gap:12px;margin-top:12px}
-.tile{border:1px solid var(--line);border-radius:6px;padding:8px 12px;background:var(--bg);min-width:150px}
+.tile{border:1px solid var(--line);border-radius:6px;padding:8px 12px;background:var(--bg);min-width:150px;max-width:420px}
 .tile b{display:block;font-size:20px;font-variant-numeric:tabular-nums}
 .tile.alert{border-color:var(--fail-fg);background:var(--fail-bg);color:var(--fail-fg)}
+.tile code{word-break:break-all}
+.skipped{margin-top:10px;font-size:12px}.skipped ul{margin:4px 0;padding-left:20px}
 .tile.good{border-color:var(--ok-fg);background:var(--ok-bg);color:var(--ok-fg)}
 code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px}
 .scroll{overflow-x:auto;max-width:100%}
@@ -125,7 +127,7 @@ function axis(ms){if(ms===0)return '0';var r=function(v){return Math.round(v*100
  if(ms<60000)return r(ms/1000)+' s';if(ms<3600000)return r(ms/60000)+' min';return r(ms/3600000)+' h';}
 function r1(v){return Math.round(v*10)/10;}
 function utc(ms){var d=new Date(ms).toISOString();return d.slice(0,10)+' '+d.slice(11,19)+' UTC';}
-// bar: [task index, state, attempt, start offset, end offset or -1 (no end recorded), 1 = an earlier attempt, error]
+// bar: [task index, state, attempt, start offset, end offset or -1 (up to now), 1 = an earlier attempt, error, 1 = no end recorded]
 function gantt(id){
  var b=DATA.batches[id];var head='<h3>Batch <code>'+esc(id)+'</code>: '+esc(b.state)+'</h3>';
  if(!b.bars.length)return head+'<p>No task of this batch has started yet.</p>';
@@ -138,9 +140,9 @@ function gantt(id){
   o.push('<text class="task-label" x="'+(labelW-8)+'" y="'+(y+rowH/2+4)+'" text-anchor="end">'+esc(task)+'</text>');
   var mine=b.bars.filter(function(x){return x[0]===row;});
   if(!mine.length)o.push('<text class="axis" x="'+(labelW+4)+'" y="'+(y+rowH/2+4)+'">waiting: not started</text>');
-  mine.forEach(function(x){var open=x[4]<0,end=open?now:x[4],x0=X(x[3]),w=Math.max(2,X(end)-x0),retry=x[5]===1;
+  mine.forEach(function(x){var open=x[7]===1,end=x[4]<0?now:x[4],x0=X(x[3]),w=Math.max(2,X(end)-x0),retry=x[5]===1;
    var word=open?(retry?'interrupted':'running'):x[1];
-   var tip=task+' attempt '+x[2]+': '+word+(open?'':' in '+dur(end-x[3]))+', started '+utc(b.t0+x[3])+(x[6]?': '+x[6]:'');
+   var tip=task+' attempt '+x[2]+': '+word+(open?(retry?', no end recorded':''):' in '+dur(end-x[3]))+', started '+utc(b.t0+x[3])+(x[6]?': '+x[6]:'');
    o.push('<g class="gbar'+(retry?' retry':'')+' s-'+esc(x[1])+'" data-task="'+esc(task)+'" data-attempt="'+x[2]+'"'+(retry?' data-retry="true"':'')+'><title>'+esc(tip)+'</title>'+
     '<rect x="'+r1(x0)+'" y="'+(y+5)+'" width="'+r1(w)+'" height="'+(rowH-10)+'" rx="3"/>'+
     (open?'<path class="open-end" d="M'+r1(x0+w)+' '+(y+5)+'l6 '+((rowH-10)/2)+'l-6 '+((rowH-10)/2)+'z"/>':'')+

@@ -55,8 +55,10 @@ export interface StatusPageData {
   readonly store: string;
   readonly warehouse: string;
   readonly landing: Readonly<Record<string, { readonly files: number; readonly bytes: number }>>;
-  /** The batch that holds the sequence back, if any, and what to do about it. */
-  readonly holdingBack?: { readonly batchId: string; readonly reason?: string };
+  /** The batch that holds the sequence back, if any: why, the command that frees it, the batches waiting for it. */
+  readonly holdingBack?: { readonly batchId: string; readonly reason?: string; readonly wayOut?: string; readonly waiting?: readonly string[] };
+  /** Keys left in landing/ per entity because the store cannot take them (untrusted text: escaped when shown). */
+  readonly skipped?: Readonly<Record<string, readonly { readonly key: string; readonly reason: string }[]>>;
   /** Newest first. */
   readonly batches: readonly PageBatch[];
 }
@@ -116,15 +118,11 @@ export function pageBatch(batchId: string, state: string, audits: readonly TaskA
   };
 }
 
-/** Where the sequence is held back, read from whatever the status reports (see status.ts). */
+/** Where the sequence is held back, from the status's sequence view. */
 function holdingBackOf(status: PipelineStatus): StatusPageData['holdingBack'] {
-  const s = status as PipelineStatus & {
-    holdingBack?: { batchId: string; reason?: string } | string;
-    sequence?: { holdingBack?: { batchId: string; reason?: string } | string; blockedBy?: string; heldBy?: string };
-  };
-  const found = s.holdingBack ?? s.sequence?.holdingBack ?? s.sequence?.blockedBy ?? s.sequence?.heldBy;
-  if (!found) return undefined;
-  return typeof found === 'string' ? { batchId: found } : { batchId: found.batchId, ...(found.reason ? { reason: found.reason } : {}) };
+  const h = status.sequence?.holdingBack;
+  if (!h) return undefined;
+  return { batchId: h.batchId, reason: h.reason, wayOut: h.wayOut, waiting: status.sequence?.waiting ?? [] };
 }
 
 /** The page data from `batchline status`'s data and each shown batch's BATCH_AUDIT rows. */
@@ -142,6 +140,7 @@ export function statusPageData(input: {
     warehouse: input.warehouse,
     landing: input.status.landing,
     ...(holdingBack ? { holdingBack } : {}),
+    ...(input.status.skipped && Object.values(input.status.skipped).some((keys) => keys.length > 0) ? { skipped: input.status.skipped } : {}),
     batches: input.status.batches.map((b) => pageBatch(b.batchId, b.state, input.audits.get(b.batchId) ?? [])),
   };
 }

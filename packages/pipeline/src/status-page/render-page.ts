@@ -101,16 +101,21 @@ function figuresRow(b: PageBatch): string {
 const offset = (isoText: string | undefined, t0: number) => (isoText ? Date.parse(isoText) - t0 : -1);
 
 /**
- * The Gantt chart's data for the page script: per attempt [task index, state, attempt, start, end or -1,
- * 1 if an earlier attempt, error], times in ms after the batch's first start.
+ * The Gantt chart's data for the page script: per attempt [task index, state, attempt, start, end or -1 (up to
+ * now), 1 if an earlier attempt, error, 1 if no end was recorded], times in ms after the batch's first start.
  */
 function ganttData(b: PageBatch): { state: string; t0: number; bars: (string | number)[][] } {
   const starts = b.tasks.flatMap((t) => [t.startedAt, ...t.retries.map((a) => a.startedAt)]).filter((x): x is string => x !== undefined);
   const t0 = starts.length > 0 ? Math.min(...starts.map((x) => Date.parse(x))) : 0;
   const bars: (string | number)[][] = [];
   b.tasks.forEach((t, i) => {
-    for (const a of t.retries) bars.push([i, a.state, a.attempt, offset(a.startedAt, t0), offset(a.finishedAt, t0), 1, a.error ? oneLine(a.error) : '']);
-    if (t.startedAt) bars.push([i, t.state, t.attempt, offset(t.startedAt, t0), offset(t.finishedAt, t0), 0, t.error ? oneLine(t.error, 2000) : '']);
+    t.retries.forEach((a, k) => {
+      // An attempt whose process died recorded no end: it ended before the next attempt started, at the latest.
+      const next = t.retries[k + 1]?.startedAt ?? t.startedAt;
+      const end = a.finishedAt ? offset(a.finishedAt, t0) : next ? offset(next, t0) : -1;
+      bars.push([i, a.state, a.attempt, offset(a.startedAt, t0), end, 1, a.error ? oneLine(a.error) : '', a.finishedAt ? 0 : 1]);
+    });
+    if (t.startedAt) bars.push([i, t.state, t.attempt, offset(t.startedAt, t0), offset(t.finishedAt, t0), 0, t.error ? oneLine(t.error, 2000) : '', t.finishedAt ? 0 : 1]);
   });
   return { state: b.state, t0, bars };
 }
@@ -173,9 +178,11 @@ function nowSection(data: StatusPageData): string {
   }
   if (data.holdingBack) {
     const h = data.holdingBack;
+    const waiting = h.waiting?.length ?? 0;
     tiles.push(
       `<div class="tile alert" id="holding-back">Sequence held back by<b><a href="#run-${esc(h.batchId)}"><code>${esc(h.batchId)}</code></a></b>` +
-        `${h.reason ? `${esc(h.reason)}<br>` : ''}run <code>batchline run --batch ${esc(h.batchId)}</code></div>`,
+        `${h.reason ? `${esc(h.reason)}<br>` : ''}${waiting > 0 ? `${n(waiting)} later batch${waiting === 1 ? ' waits' : 'es wait'} for it<br>` : ''}` +
+        `<code>${esc(h.wayOut ?? `batchline run --batch ${h.batchId}`)}</code></div>`,
     );
   } else {
     tiles.push('<div class="tile good" id="holding-back">Sequence<b>nothing held back</b>every claimed batch can go on</div>');
@@ -186,7 +193,14 @@ function nowSection(data: StatusPageData): string {
     tiles.push(`<div class="tile">Newest batch<b><code>${esc(latest.batchId)}</code></b>${esc(latest.state)}</div>`);
     tiles.push(`<div class="tile${failed > 0 ? ' alert' : ''}">Shown batches with a failed task<b>${n(failed)} of ${n(data.batches.length)}</b></div>`);
   }
-  return `<div class="tiles">${tiles.join('')}</div>`;
+  const skipped = Object.entries(data.skipped ?? {}).flatMap(([entity, keys]) => keys.map((k) => ({ entity, ...k })));
+  const skippedList =
+    skipped.length === 0
+      ? ''
+      : `<details class="skipped" id="skipped-keys"><summary>${n(skipped.length)} key${skipped.length === 1 ? '' : 's'} left in landing: the store cannot take ${skipped.length === 1 ? 'it' : 'them'}</summary><ul>` +
+        skipped.slice(0, 200).map((k) => `<li>${esc(k.entity)}: <code>${esc(JSON.stringify(k.key))}</code> ${esc(k.reason)}</li>`).join('') +
+        `${skipped.length > 200 ? `<li>and ${n(skipped.length - 200)} more (batchline status --json lists all)</li>` : ''}</ul></details>`;
+  return `<div class="tiles">${tiles.join('')}</div>${skippedList}`;
 }
 
 function sha256(text: string): string {

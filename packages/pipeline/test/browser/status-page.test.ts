@@ -285,6 +285,8 @@ describe('the status page in headless Chromium, with every task state, retries a
         ['2', true, true],
         ['3', false, false],
       ]);
+      await mkdir(outputDir, { recursive: true });
+      await page.screenshot({ path: path.join(outputDir, 'status-page-states.png'), fullPage: true });
       expect(await page.locator('#gantt .gbar[data-task="load:orders"] .open-end').count()).toBe(1); // still running
       expect(await page.locator('#gantt .gbar:not(.retry)').count()).toBe(5);
       expect(await page.locator('#gantt dd').first().textContent()).toBe('<img src=x onerror="document.title=1"> bad row');
