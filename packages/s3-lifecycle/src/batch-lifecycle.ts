@@ -13,12 +13,13 @@ import {
   ObjectNotFoundError,
   PinnedFileChangedError,
   PreconditionFailedError,
+  quote,
 } from './errors.js';
 import { readJson } from './json-object.js';
 import { assertEntity, assertKey, normalizeRoot } from './keys.js';
 import { type LandingScan, type SkippedKey, scanLanding, unmovableReason } from './landing.js';
 import { Lease, type LeaseOptions, type LeaseRecord, defaultLeaseOwner } from './lease.js';
-import type { ObjectStore, StoredObject } from './object-store.js';
+import type { ObjectStore } from './object-store.js';
 
 export { BatchDeleteError, BatchFileError, BatchInProgressError, BatchNotClaimedError };
 export type { SkippedKey };
@@ -424,6 +425,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
    * is between writing its marker and its manifest).
    */
   private async openClaims(entity: string, self: BatchId): Promise<Map<string, string>> {
+    await this.indexOpenClaims(entity);
     const prefix = this.pendingPrefix(entity);
     const ids: BatchId[] = [];
     const stale: string[] = [];
@@ -447,6 +449,26 @@ class StoreBatchLifecycle implements BatchLifecycle {
     );
     if (stale.length > 0) await this.deleteKeys(stale);
     return pinned;
+  }
+
+  /**
+   * Once per entity and store: manifests left claiming or releasing by a version without pending markers
+   * (or by hand) get their marker, so their files are never pinned twice. Runs under the claim lock.
+   */
+  private async indexOpenClaims(entity: string): Promise<void> {
+    const indexed = `${this.root}_batchline/pending/${entity}.json`;
+    if (await this.store.head(indexed)) return;
+    await pMap(
+      await this.manifestIds(entity),
+      async (id) => {
+        const stored = await this.readStored(entity, id);
+        if (stored && (stored.value.state === 'claiming' || stored.value.state === 'releasing')) {
+          await this.store.put(this.pendingKey(entity, id), JSON.stringify({ version: 1, entity, batchId: id }));
+        }
+      },
+      { concurrency: 8 },
+    );
+    await this.store.put(indexed, JSON.stringify({ version: 1, entity, indexedAt: new Date().toISOString() }));
   }
 
   private async manifestIds(entity: string): Promise<BatchId[]> {
@@ -521,11 +543,11 @@ class StoreBatchLifecycle implements BatchLifecycle {
       const prefix = this.processingPrefix(entity, batchId);
       const problems: string[] = [];
       const files: ManifestFile[] = [];
-      const listing = this.store.list(prefix, { onUnlisted: (entry) => problems.push(`${JSON.stringify(entry.key)} (${entry.reason})`) });
+      const listing = this.store.list(prefix, { onUnlisted: (entry) => problems.push(`${quote(entry.key)} (${entry.reason})`) });
       for await (const object of listing) {
         const path = object.key.slice(prefix.length);
         const reason = unmovableReason(path, object.key, prefix);
-        if (reason !== undefined) problems.push(`${JSON.stringify(object.key)} (${reason})`);
+        if (reason !== undefined) problems.push(`${quote(object.key)} (${reason})`);
         else files.push({ path, size: object.size, etag: object.etag });
       }
       if (problems.length > 0) {
@@ -605,7 +627,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
   }
 
   async openPinned(file: LoadableFile): Promise<Readable> {
-    const changed = (found: StoredObject | undefined) =>
+    const changed = (found: { readonly size?: number; readonly etag?: string } | undefined) =>
       new PinnedFileChangedError(file.entity, file.batchId, file.path, file.key, { size: file.size, etag: file.etag }, found && { size: found.size, etag: found.etag });
     let body: Readable;
     try {
@@ -621,10 +643,10 @@ class StoreBatchLifecycle implements BatchLifecycle {
         size += chunk.byteLength;
         done(null, chunk);
       },
-      flush: (done) => done(size === file.size ? null : changed({ key: file.key, size, etag: '(not the pinned one)' })),
+      flush: (done) => done(size === file.size ? null : changed({ size, etag: 'unknown (other bytes than pinned)' })),
     });
     // A store that can only tell at the end (a local file changed while read) fails its stream: name the file.
-    body.once('error', (error) => counted.destroy(error instanceof PreconditionFailedError ? changed({ key: file.key, size, etag: '(changed while read)' }) : error));
+    body.once('error', (error) => counted.destroy(error instanceof PreconditionFailedError ? changed({ etag: 'unknown (the file changed while it was read)' }) : error));
     counted.once('close', () => body.destroy());
     return body.pipe(counted);
   }
@@ -859,11 +881,11 @@ class StoreBatchLifecycle implements BatchLifecycle {
     if (mode === 'release') {
       const [there, here] = await Promise.all([this.store.head(target), this.store.head(source)]);
       if (here === undefined) {
-        if (there === undefined) throw fail(`missing: neither ${JSON.stringify(source)} nor ${JSON.stringify(target)} exists`);
+        if (there === undefined) throw fail(`missing: neither ${quote(source)} nor ${quote(target)} exists`);
         return false;
       }
       if (there !== undefined && there.etag !== here.etag) {
-        throw fail(`${JSON.stringify(target)} exists with other bytes than ${JSON.stringify(source)}; move one of them aside, then run release again`);
+        throw fail(`${quote(target)} exists with other bytes than ${quote(source)}; move one of them aside, then run release again`);
       }
       ifMatch = here.etag;
     }
@@ -874,13 +896,13 @@ class StoreBatchLifecycle implements BatchLifecycle {
       return true;
     } catch (error) {
       if (error instanceof PreconditionFailedError) {
-        throw fail(`${JSON.stringify(source)} was replaced after the batch pinned it (ETag ${ifMatch}); refusing to move a different file`);
+        throw fail(`${quote(source)} was replaced after the batch pinned it (ETag ${ifMatch}); refusing to move a different file`);
       }
       if (!(error instanceof ObjectNotFoundError)) throw error;
     }
     const there = await this.store.head(target);
-    if (there === undefined) throw fail(`missing: neither ${JSON.stringify(source)} nor ${JSON.stringify(target)} exists`);
-    if (mode !== 'release' && there.size !== file.size) throw fail(`${JSON.stringify(target)} has ${there.size} bytes, the manifest pinned ${file.size}`);
+    if (there === undefined) throw fail(`missing: neither ${quote(source)} nor ${quote(target)} exists`);
+    if (mode !== 'release' && there.size !== file.size) throw fail(`${quote(target)} has ${there.size} bytes, the manifest pinned ${file.size}`);
     return false;
   }
 }

@@ -4,7 +4,8 @@ import { buffer } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileObjectStore, InvalidKeyError, ObjectNotFoundError, PreconditionFailedError, openObjectStore } from '../src/index.js';
+import { toBatchId } from '@batchline/batch-id';
+import { FileObjectStore, InvalidKeyError, ObjectNotFoundError, PinnedFileChangedError, PreconditionFailedError, createBatchLifecycle, openObjectStore } from '../src/index.js';
 import { describeObjectStoreContract, readAll } from './support/store-contract.js';
 
 async function tempStore(): Promise<{ store: FileObjectStore; dir: string; close(): Promise<void> }> {
@@ -92,6 +93,32 @@ describe('FileObjectStore.move (atomic rename)', () => {
 });
 
 describe('FileObjectStore pinned reads', () => {
+  it('through the lifecycle, the same change fails openPinned with PinnedFileChangedError naming the file', async () => {
+    const { store, dir, close } = await tempStore();
+    try {
+      const bytes = randomBytes(4 * 1024 * 1024);
+      await store.put('orders/landing/2026/01/02/03/big.csv', bytes);
+      const life = createBatchLifecycle(store, { settleSeconds: 0 });
+      const batch = toBatchId('20260102T0310');
+      await life.claim('orders', batch);
+      const [file] = (await life.loadableFiles('orders', batch)).files;
+      const stream = await life.openPinned(file!);
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.pause();
+      const handle = await open(path.join(dir, 'orders', 'processing', batch, '2026', '01', '02', '03', 'big.csv'), 'r+');
+      await handle.write(Buffer.alloc(1024, 0x5a), 0, 1024, bytes.length - 1024);
+      await handle.close();
+      const rest = buffer(stream);
+      stream.resume();
+      const error = await rest.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PinnedFileChangedError);
+      expect((error as Error).message).toContain('2026/01/02/03/big.csv');
+      expect((error as Error).message).toContain('changed while it was read');
+    } finally {
+      await close();
+    }
+  });
+
   it('a file changed in place while it is read with ifMatch fails the stream instead of passing other bytes on', async () => {
     const { store, dir, close } = await tempStore();
     try {

@@ -139,7 +139,29 @@ export function describeMultiBatch(
       for (const f of later) expect(where.get(f.path), f.path).toEqual([B]);
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
       // Nothing of the open-claim bookkeeping is left once both finished.
-      expect(await listKeys(store, `${root}_batchline/pending/`)).toEqual([]);
+      expect(await listKeys(store, `${root}_batchline/pending/orders/`)).toEqual([]);
+    });
+
+    it('a claiming manifest left by an older version (no pending marker) still keeps its files from the next claim', async () => {
+      const root = freshRoot();
+      const files = makeLandingFiles(6);
+      await land(store, `${root}orders/landing/`, files);
+      // What the previous version left after situation 1: a manifest stuck in claiming, files still in landing/.
+      const stuck = {
+        version: 1,
+        entity: 'orders',
+        batchId: A,
+        state: 'claiming',
+        files: expectedManifestFiles(files),
+        bytes: files.reduce((sum, f) => sum + f.bytes.length, 0),
+        transitions: [{ state: 'claiming', at: new Date().toISOString() }],
+      };
+      await store.put(`${root}_batchline/manifests/orders/${A}.json`, JSON.stringify(stuck));
+      const later = makeLandingFiles(3);
+      await land(store, `${root}orders/landing/`, later);
+      expect((await lifecycle(root, store).claim('orders', B)).files).toEqual(expectedManifestFiles(later));
+      expect((await lifecycle(root, store).claim('orders', A)).files).toEqual(expectedManifestFiles(files));
+      expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
     });
 
     it('beforeList and beforePin run under the claim lock for a new claim only; throwing refuses it and writes nothing', async () => {
@@ -166,7 +188,7 @@ export function describeMultiBatch(
       expect(seen[0]!.batchIds).toEqual([A]);
       expect(await life.readManifest('orders', B)).toBeUndefined();
       expect(await listKeys(store, `${root}orders/landing/`)).toHaveLength(more.length);
-      expect(await listKeys(store, `${root}_batchline/pending/`)).toEqual([]);
+      expect(await listKeys(store, `${root}_batchline/pending/orders/`)).toEqual([]);
       let listed = 0;
       const counting = new InstrumentedStore(store, {
         before(method, args) {
