@@ -7,10 +7,12 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createProducer, type ProducerEvent } from '../src/index.js';
 import { bundleCli } from './support/cli-bundle.js';
 import { compareRows, csvLines, csvRows } from './support/csv-oracle.js';
 import { seeded } from './support/csv-reference.js';
 import { FirehoseEndpoint } from './support/firehose-endpoint.js';
+import { firehoseSinkFor } from './support/harness.js';
 import { waitFor } from './support/wait.js';
 
 let dir: string;
@@ -226,6 +228,32 @@ describe('errors are classified', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/\[orders\] delivery-failing \d+ failed attempt\(s\) in \d+ s \(\d+ network\), retrying with backoff; \d+ record\(s\) waiting; last error ECONNREFUSED/);
     expect(lastLine(result.stderr)).toMatch(/^batchline-producer: gave up: 50 record\(s\) read and not delivered/);
+  });
+
+  it('failing deliveries are reported at a steady interval, with growing counts, then once when they recover', async () => {
+    const file = path.join(caseDir, 'lib.csv');
+    await writeFile(file, csvLines(1, 30).join(''));
+    const events: ProducerEvent[] = [];
+    endpoint.throttleNext = Number.POSITIVE_INFINITY;
+    const sink = firehoseSinkFor(endpoint.url);
+    const p = createProducer({
+      flows: [{ filePattern: file, deliveryStream: 'orders' }],
+      sink,
+      checkpointFile: path.join(caseDir, 'lib-checkpoint.json'),
+      retryMaxDelayMillis: 50,
+      failureReportMillis: 300,
+      onEvent: (e) => events.push(e),
+    });
+    const drained = p.drain();
+    await waitFor(() => events.filter((e) => e.type === 'delivery-failing').length >= 3, 'three reports');
+    endpoint.throttleNext = 0;
+    await drained;
+    await sink.close();
+    const reports = events.filter((e) => e.type === 'delivery-failing').map((e) => Number(/^(\d+) failed attempt/.exec(e.message ?? '')![1]));
+    // Far fewer lines than attempts (one per interval), each with the running count.
+    expect(reports.length).toBeLessThan(reports.at(-1)!);
+    expect(reports).toEqual([...reports].sort((a, b) => a - b));
+    expect(events.filter((e) => e.type === 'delivery-recovered')).toHaveLength(1);
   });
 
   it('connection resets and slow answers are retried: nothing lost, nothing sent twice', async () => {
