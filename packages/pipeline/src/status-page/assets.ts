@@ -34,7 +34,7 @@ h3{font-size:14px;margin:0 0 4px}
 .tile.good{border-color:var(--ok-fg);background:var(--ok-bg);color:var(--ok-fg)}
 code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px}
 .scroll{overflow-x:auto;max-width:100%}
-.box{max-height:min(70vh,640px);overflow-y:auto;border-bottom:1px solid var(--line)}
+.box{max-height:min(70vh,640px);overflow-y:auto}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;white-space:nowrap}
 thead th{background:var(--panel);font-weight:600;font-size:12px;position:sticky;top:0;z-index:2}
