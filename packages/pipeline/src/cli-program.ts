@@ -10,7 +10,7 @@ import { firehoseChecks, renderDoctor, runDoctor } from './doctor.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
 import { type RunReport, renderReport } from './report.js';
-import { type HookPoint, runBatch } from './run-batch.js';
+import { type HookPoint, assertNotFuture, runBatch } from './run-batch.js';
 import { pipelineStatus, renderStatus } from './status.js';
 import { releaseBatch, repinBatch } from './ways-out.js';
 import { writeStatusPage } from './status-page/index.js';
@@ -120,6 +120,8 @@ async function emitReport(report: RunReport, flags: CommonFlags, io: CliIo): Pro
 
 async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boolean; wait?: boolean; unsafeIgnoreConditionalWrites?: boolean }, io: CliIo): Promise<number> {
   const config = configFrom(flags, io);
+  // A future id is refused before anything touches the store (the store check below writes probes).
+  assertNotFuture(batchId, config.cron);
   await guardStore(config, flags, io);
   const progress = progressPrinter((line) => io.stderr(`${line}\n`));
   for (;;) {
