@@ -1,5 +1,5 @@
 // `batchline doctor`'s warehouse part: the configured warehouse checked against every assumption the loader makes.
-import { WarehouseConfigError } from './errors.js';
+import { WarehouseBusyError, WarehouseConfigError, WarehouseMissingError } from './errors.js';
 import type { OpenWarehouseOptions } from './warehouse-contract.js';
 import { openWarehouse } from './warehouse-contract.js';
 
@@ -29,7 +29,7 @@ export async function warehouseProbeRecord(entity: 'orders' | 'customers'): Prom
 /**
  * Snowflake: login, role, warehouse, database and schema, the tables (and SELECT/DELETE/INSERT on each), and per
  * stage a COPY of a scratch file that shows METADATA$FILENAME's shape; every statement in a rolled-back
- * transaction, nothing created. DuckDB: the file opens and takes the DDL.
+ * transaction, nothing created. DuckDB: the file opens read-only (absent or held by a run is fine).
  */
 export async function checkWarehouse(url: string, options: WarehouseCheckOptions = {}): Promise<WarehouseCheck[]> {
   if (typeof url === 'string' && url.startsWith('snowflake://')) {
@@ -43,15 +43,15 @@ export async function checkWarehouse(url: string, options: WarehouseCheckOptions
     }
     return checkSnowflake(config, options.stageProbe);
   }
+  const title = `open ${String(url).split('?')[0]} (read-only)`;
   try {
-    const warehouse = await openWarehouse(url, options);
-    try {
-      await warehouse.setup();
-    } finally {
-      await warehouse.close();
-    }
-    return [{ id: 'open', title: `open ${url.split('?')[0]} and apply its DDL`, ok: true, detail: `${warehouse.engine} ready` }];
+    // Read-only: the doctor changes nothing, not even by creating an embedded warehouse file.
+    const warehouse = await openWarehouse(url, { ...options, readOnly: true });
+    await warehouse.close();
+    return [{ id: 'open', title, ok: true, detail: `${warehouse.engine} opens` }];
   } catch (error) {
+    if (error instanceof WarehouseMissingError) return [{ id: 'open', title, ok: true, detail: `not created yet: the first run (or \`batchline setup\`) creates it (${error.message})` }];
+    if (error instanceof WarehouseBusyError) return [{ id: 'open', title, ok: true, detail: `a run holds it now (${error.message})` }];
     return [{ id: 'open', title: `open ${String(url).split('?')[0]}`, ok: false, detail: (error as Error).message, fix: 'Check the warehouse URL (BATCHLINE_WAREHOUSE / --warehouse)' }];
   }
 }

@@ -1,0 +1,52 @@
+// checkWarehouse (batchline doctor's warehouse part) through snowflake-sdk against snowflake-local: what it finds
+// before `batchline setup` (with the fix), after it, and that it leaves nothing behind.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkWarehouse, warehouseProbeRecord } from '@batchline/snowflake-loader';
+import { STAGE_URL, startHarness, type Harness } from './loader-harness.js';
+
+let h: Harness;
+const password = randomUUID();
+const env = { SNOWFLAKE_USER: 'batchline', SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE', SNOWFLAKE_PASSWORD: password };
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+async function probe(): Promise<{ folder: string; file: string }> {
+  const folder = `_batchline/doctor/${randomUUID()}/`;
+  for (const entity of ['orders', 'customers'] as const) await h.store.put(`firehose/${entity}/${folder}probe.csv`, await warehouseProbeRecord(entity));
+  return { folder, file: 'probe.csv' };
+}
+
+describe('checkWarehouse on Snowflake', () => {
+  it('before setup: login passes; tables and stages fail, each naming batchline setup', async () => {
+    const checks = await checkWarehouse(h.server.warehouseUrl({ warehouse: 'LOAD_WH' }), { env, stageProbe: await probe() });
+    const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
+    expect(byId['login']!.ok).toBe(true);
+    expect(byId['warehouse']!.ok).toBe(true);
+    expect(byId['schema']!.ok).toBe(true);
+    expect(byId['tables']!.ok).toBe(false);
+    expect(byId['tables']!.detail).toMatch(/ORDERS_RAW/);
+    expect(byId['tables']!.fix).toMatch(/batchline setup/);
+    expect(byId['stage-orders']!.ok).toBe(false);
+    expect(byId['stage-orders']!.fix).toMatch(/batchline setup/);
+  });
+
+  it('after setup: every check passes, METADATA$FILENAME is stage-relative here, and nothing is left behind', async () => {
+    const wh = await h.warehouse();
+    await wh.setup();
+    const first = h.server.statements().length;
+    const checks = await checkWarehouse(h.server.warehouseUrl({ warehouse: 'LOAD_WH' }), { env, snowflake: { stageUrl: STAGE_URL }, stageProbe: await probe() });
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.find((c) => c.id === 'stage-customers')!.detail).toMatch(/METADATA\$FILENAME is stage-relative/);
+    const ran = h.server.statements().slice(first);
+    expect(ran.filter((s) => /^(CREATE|DROP|ALTER TABLE|COMMIT)\b/.test(s.sqlText))).toEqual([]);
+    expect(ran.filter((s) => s.sqlText === 'ROLLBACK').length).toBeGreaterThanOrEqual(ran.filter((s) => s.sqlText === 'BEGIN').length);
+    for (const table of ['ORDERS_RAW', 'CUSTOMERS_RAW', 'LOAD_REJECTS', 'BATCH_AUDIT']) {
+      expect(await h.server.sql(`SELECT COUNT(*) AS N FROM RETAIL_DB.RETAIL_SCHEMA.${table}`)).toEqual([{ N: '0' }]);
+    }
+    expect(h.server.openTransactions()).toEqual([]);
+  });
+});
