@@ -145,19 +145,41 @@ export function statusPageData(input: {
   };
 }
 
-/** Read the status and the shown batches' task rows (a few at a time), for the page. */
+/** The warehouse with `readTasks` remembered per batch, so the status and the page read each batch once. */
+function rememberingTasks(warehouse: Warehouse): Warehouse {
+  const seen = new Map<string, Promise<TaskAudit[]>>();
+  return new Proxy(warehouse, {
+    get(target, property) {
+      if (property === 'readTasks') {
+        return (batchId: BatchId) => {
+          let rows = seen.get(batchId);
+          if (!rows) {
+            rows = target.readTasks(batchId);
+            seen.set(batchId, rows);
+          }
+          return rows;
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Read the status and the shown batches' task rows, for the page. */
 export async function collectStatusPage(
   lifecycle: BatchLifecycle,
   warehouse: Warehouse,
   options: { readonly limit: number; readonly store: string; readonly warehouse: string; readonly batchId?: BatchId },
 ): Promise<StatusPageData> {
-  const status = await pipelineStatus(lifecycle, warehouse, { limit: options.limit, ...(options.batchId ? { batchId: options.batchId } : {}) });
+  const remembering = rememberingTasks(warehouse);
+  const status = await pipelineStatus(lifecycle, remembering, { limit: options.limit, ...(options.batchId ? { batchId: options.batchId } : {}) });
   const audits = new Map<string, readonly TaskAudit[]>();
+  // Batches the status did not read yet (a few at a time: Snowflake answers each in a round trip).
   const ids = status.batches.map((b) => b.batchId);
-  // Snowflake answers each read in a round trip: overlap a few instead of 500 in a row.
   for (let i = 0; i < ids.length; i += 8) {
     const chunk = ids.slice(i, i + 8);
-    const rows = await Promise.all(chunk.map((id) => warehouse.readTasks(id)));
+    const rows = await Promise.all(chunk.map((id) => remembering.readTasks(id)));
     chunk.forEach((id, j) => audits.set(id, rows[j]!));
   }
   return statusPageData({ status, audits, store: options.store, warehouse: options.warehouse });
