@@ -1,7 +1,10 @@
 // Sessions that cannot hang, and loads that do not wait for each other, on snowflake-local's lock model
 // (a DELETE/UPDATE/MERGE locks its table until the transaction ends; a session whose client died keeps its
 // transaction, and so its locks, until the transaction is aborted).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBatchId } from '@batchline/batch-id';
@@ -66,6 +69,58 @@ describe('a killed run left its transaction open', () => {
     expect(h.server.openTransactions().filter((t) => t.user === 'KILLED_RUN')).toEqual([]);
     const result = await rerun.load({ entity: 'orders', batchId: B, files: orders, onError: 'quarantine' });
     // Independent count: 5 records, one bad status (X), one bad price.
+    expect([result.rowsParsed, result.rowsLoaded, result.rowsRejected]).toEqual([5, 3, 2]);
+  });
+});
+
+describe('a run SIGKILLed in the middle of a load', () => {
+  it('leaves its locks; the rerun fails fast naming SYSTEM$ABORT_TRANSACTION, and succeeds after it', async () => {
+    // The child's load stops inside its transaction (after DELETE FROM ORDERS_RAW locked the table): its
+    // validation COPY waits here for a partner that only the rerun will bring.
+    h.server.rendezvous({ sql: /^COPY INTO ORDERS_CSV\b/, parties: 2, timeoutMs: 120_000 });
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { openWarehouse } from '@batchline/snowflake-loader';
+         const wh = await openWarehouse(process.env.URL, { env: process.env });
+         await wh.load(JSON.parse(process.env.REQUEST));`,
+      ],
+      {
+        cwd: path.dirname(fileURLToPath(import.meta.url)),
+        env: {
+          ...process.env,
+          URL: h.server.warehouseUrl({ warehouse: 'LOAD_WH' }),
+          SNOWFLAKE_USER: 'doomed_run',
+          SNOWFLAKE_AUTHENTICATOR: 'SNOWFLAKE',
+          SNOWFLAKE_PASSWORD: randomUUID(),
+          SF_TELEMETRY_DISABLE_CONNECTION_SHAPE: '1',
+          REQUEST: JSON.stringify({ entity: 'orders', batchId: B, files: orders, onError: 'quarantine' }),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    // Wait (by events, not by time) until the child's transaction holds the lock and its COPY is waiting.
+    while (!h.server.queries().some((q) => q.status === 'running' && q.sqlText.startsWith('COPY INTO ORDERS_CSV'))) {
+      if (child.exitCode !== null) throw new Error(`the child ended early: ${stderr}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const [held] = h.server.openTransactions().filter((t) => t.user === 'DOOMED_RUN');
+    expect(held?.lockedTables.join()).toMatch(/ORDERS_RAW/);
+
+    const rerun = await h.warehouse({ SNOWFLAKE_LOCK_TIMEOUT: '1' });
+    const error = await rerun.load({ entity: 'orders', batchId: B, files: orders, onError: 'quarantine' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WarehouseLockedError);
+    expect((error as Error).message).toContain(`SYSTEM$ABORT_TRANSACTION(${held!.sessionId})`);
+
+    await h.server.abortTransaction(held!.sessionId);
+    const result = await rerun.load({ entity: 'orders', batchId: B, files: orders, onError: 'quarantine' });
     expect([result.rowsParsed, result.rowsLoaded, result.rowsRejected]).toEqual([5, 3, 2]);
   });
 });
