@@ -1,8 +1,8 @@
 // The repository's own Snowflake SQL (sql/), rendered for tests the way its README documents the placeholders.
-import database from '../../../sql/snowflake/setup/database.sql';
+import database from '../../../sql/snowflake/admin/database.sql';
 import fileFormat from '../../../sql/snowflake/setup/file-format.sql';
 import stages from '../../../sql/snowflake/setup/stages.sql';
-import storageIntegration from '../../../sql/snowflake/setup/storage-integration.sql';
+import storageIntegration from '../../../sql/snowflake/admin/storage-integration.sql';
 import tables from '../../../sql/snowflake/setup/tables.sql';
 import loadOrders from '../../../sql/snowflake/load-orders.sql';
 import loadCustomers from '../../../sql/snowflake/load-customers.sql';
@@ -23,7 +23,7 @@ export function render(text: string, values: Record<string, string>): string {
 
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
-/** The setup files in the order sql/README.md gives, as multi-statement texts. */
+/** The admin's part (database, integration), then the loader's setup, in the order sql/README.md gives, as multi-statement texts. */
 export function setupTexts(): string[] {
   const values = {
     DATABASE: 'RETAIL_DB',
@@ -37,9 +37,9 @@ export function setupTexts(): string[] {
   return [database, storageIntegration, fileFormat, stages, tables].map((t) => render(t, values));
 }
 
-/** {{LOCATION}} and {{PATH_START}}: the folder the files are read from, and where the path starts after it. */
-function located(batchId: string, location: 'processing' | 'processed') {
-  return { LOCATION: location, PATH_START: String(`${location}/${batchId}/`.length + 1) };
+/** {{LOCATION}}: the folder the files are read from. */
+function located(_batchId: string, location: 'processing' | 'processed') {
+  return { LOCATION: location };
 }
 
 export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {
@@ -54,4 +54,5 @@ export function validateOrdersText(batchId: string, files: string[], location: '
   return render(validateOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ...located(batchId, location) });
 }
 
-export const sessionText = session;
+/** session.sql with its timeouts filled in (the loader's defaults). */
+export const sessionText = render(session, { LOCK_TIMEOUT: '300', STATEMENT_TIMEOUT: '3600' });
