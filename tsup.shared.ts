@@ -33,12 +33,10 @@ export function packageBuild(opts: {
     clean: false,
   };
   const subpaths = opts.subpaths ?? {};
-  const builds: Options[] = [
-    Object.keys(subpaths).length === 0
-      ? { ...common, entry: [lib!], format: ['esm'], dts: true }
-      : // What only a subpath needs stays in its own chunks, so importing the main entry does not load it.
-        { ...common, entry: { index: lib!, ...subpaths }, format: ['esm'], dts: true, splitting: true },
-  ];
+  // Split into chunks: a module the code loads with `await import()` (an adapter, a subpath's code) stays in its own
+  // chunk, with its dependencies, instead of being inlined with its imports hoisted to the top of the entry.
+  // (The CommonJS build needs no chunks: esbuild already runs such a module's require() calls only when it loads.)
+  const builds: Options[] = [{ ...common, entry: { index: lib!, ...subpaths }, format: ['esm'], dts: true, splitting: true }];
   if (!opts.esmOnly) {
     const bundled = esmOnlyDependencies(packageDir);
     builds.push({

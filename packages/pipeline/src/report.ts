@@ -1,7 +1,11 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import type { BatchId } from '@batchline/batch-id';
 import { ENTITIES, type PipelineEntity, type TaskName } from './config.js';
 import type { TaskFigures, TaskOutcome, TaskOutcomeState } from './task-graph.js';
+
+// cli-table3 (and string-width behind it) loads when a table is first rendered, not when the library is imported.
+const requireHere = createRequire(import.meta.url);
 
 export interface TaskReport extends TaskFigures {
   readonly task: TaskName;
@@ -165,7 +169,7 @@ export function formatDuration(ms: number | undefined): string {
 
 function plainTable(head: string[]): Table.Table {
   // No colours: the report must read the same in a terminal, a log file and CI.
-  return new Table({ head, style: { head: [], border: [] } });
+  return new (requireHere('cli-table3') as typeof Table)({ head, style: { head: [], border: [] } });
 }
 
 /** The human report: batch, tasks, entities, curated figures, where the data lives. */

@@ -1,9 +1,13 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import type { BatchId } from '@batchline/batch-id';
 import { type BatchLifecycle, type EntityStatus } from '@batchline/s3-lifecycle';
 import type { TaskAudit, Warehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, TASK_NAMES } from './config.js';
 import { Sequence, reasonFor, wayOutFor } from './sequence.js';
+
+// cli-table3 (and string-width behind it) loads when a table is first rendered, not when the library is imported.
+const requireHere = createRequire(import.meta.url);
 
 export interface BatchStatusRow {
   readonly batchId: BatchId;
@@ -109,7 +113,7 @@ export async function sequenceStatus(lifecycle: BatchLifecycle, warehouse: Wareh
 }
 
 export function renderStatus(status: PipelineStatus, detail: boolean): string {
-  const plain = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
+  const plain = (head: string[]) => new (requireHere('cli-table3') as typeof Table)({ head, style: { head: [], border: [] } });
   const landing = plain(['entity', 'files waiting in landing', 'bytes']);
   for (const [entity, l] of Object.entries(status.landing)) landing.push([entity, l.files.toLocaleString('en-US'), l.bytes.toLocaleString('en-US')]);
   const lines = [landing.toString()];

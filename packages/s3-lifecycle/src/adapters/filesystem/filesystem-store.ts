@@ -7,7 +7,6 @@ import { type Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pMap from 'p-map';
-import lockfile from 'proper-lockfile';
 import { assertKey, assertPrefix } from '../../keys.js';
 import {
   type CopyOptions,
@@ -510,6 +509,8 @@ export class FileObjectStore implements ObjectStore {
     try {
       const lockDir = path.join(this.root, LOCK_DIR);
       await mkdir(lockDir, { recursive: true });
+      // proper-lockfile (with graceful-fs) loads on the first conditional write, not when the package is imported.
+      const { default: lockfile } = await import('proper-lockfile');
       const release = await lockfile.lock(this.localPath(key), {
         realpath: false,
         lockfilePath: path.join(lockDir, `${createHash('sha256').update(key).digest('hex')}.lock`),
