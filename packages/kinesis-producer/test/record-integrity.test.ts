@@ -126,6 +126,27 @@ describe('a record is never cut', () => {
   });
 });
 
+describe('END_OF_FILE', () => {
+  it('starts after the last complete record, not after a newline inside a quoted field being written', async () => {
+    const file = path.join(dir, 'app.csv');
+    const old = csvLines(1, 50).join('');
+    const open = 'r100,"started before the producer\nline two of it';
+    await writeFile(file, old + open);
+    const { producer, sink } = producerFor(file, { initialPosition: 'END_OF_FILE', minTimeBetweenFilePollsMillis: 20 });
+    const running = producer.start();
+    await waitFor(() => producer.metrics().filesTracked === 1, 'the file to be followed');
+    const rest = '\nline three",7\n';
+    const later = csvLines(101, 20);
+    await appendFile(file, rest + later.join(''));
+    await waitFor(() => rowsArrived().length >= 21, 'the records written after the start');
+    await producer.stop();
+    await running;
+    await sink.close();
+    // The record that was being written when the flow started is whole (or not sent); nothing else from before.
+    expect(compareRows(csvRows(open + rest + later.join('')), rowsArrived())).toEqual({ lost: [], foreign: [], duplicates: 0 });
+  });
+});
+
 describe('an oversize record', () => {
   it('a valid quoted record over 1,000 KiB spanning 1,200 lines goes whole to the dead-letter file (valid CSV, reason in a sidecar); the records after it flow on', async () => {
     const file = path.join(dir, 'orders.csv');

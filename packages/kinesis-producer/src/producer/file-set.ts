@@ -3,6 +3,8 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { ProducerEvent } from '../producer-contract.js';
+import { CsvRecordSplitter } from '../records/csv-record-splitter.js';
+import { FIREHOSE_LIMITS } from '../records/limits.js';
 import type { FileCheckpoint } from '../tail/checkpoint-store.js';
 import { fingerprint, FINGERPRINT_BYTES, identityKey, type Fingerprint } from '../tail/file-identity.js';
 import type { FlowSettings } from './flow-settings.js';
@@ -227,7 +229,7 @@ export class FileSet {
       } else if ((offset = await this.copiedFrom(p, handle, fp, key, size)) > 0) {
         note = 'same first KiB as a followed file: a copy (copytruncate); reading on from where that file was read';
       } else if (!this.discovered && this.o.settings.initialPosition === 'END_OF_FILE') {
-        offset = await lastLineEnd(handle, size);
+        offset = await lastRecordEnd(handle, size);
       }
       if (offset > 0 && boundaryTail.length === 0) boundaryTail = await bytesBefore(handle, offset);
       const file = new TailedFile(p, key, String(st.dev), String(st.ino), handle, fp, offset, boundaryTail, size, this.o.settings.skipHeaderLines, this.o.handler);
@@ -315,13 +317,24 @@ async function bytesBefore(handle: FileHandle, offset: number, bytes = TAIL_BYTE
   return buf.subarray(0, got);
 }
 
-/** END_OF_FILE starts after the last complete line, so a half-written line is not sent as a fragment. */
-async function lastLineEnd(handle: FileHandle, size: number): Promise<number> {
-  const window = Math.min(size, 64 * 1024);
-  if (window === 0) return 0;
-  const buf = Buffer.alloc(window);
-  await handle.read(buf, 0, window, size - window);
-  const lf = buf.lastIndexOf(0x0a);
-  if (lf < 0) return size;
-  return size - window + lf + 1;
+/**
+ * END_OF_FILE starts after the last complete *record*: a newline near the end may be inside a quoted field
+ * the writer is still writing, so the file is scanned from its start with the record splitter (once, when a
+ * flow first meets the file; reading only, bounded memory), and a half-written record is never sent as a fragment.
+ */
+async function lastRecordEnd(handle: FileHandle, size: number): Promise<number> {
+  const splitter = new CsvRecordSplitter(FIREHOSE_LIMITS.maxRecordBytes, 0);
+  let end = 0;
+  const handler = {
+    record: (_bytes: Buffer, _start: number, _stop: number, fileEnd: number) => void (end = fileEnd),
+    oversized: (_data: Buffer, fileEnd: number, final: boolean) => void (final && (end = fileEnd)),
+  };
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  for (let offset = 0; offset < size; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), offset);
+    if (bytesRead === 0) break;
+    splitter.pushTo(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), handler);
+    offset += bytesRead;
+  }
+  return end;
 }
