@@ -83,8 +83,8 @@ beforeAll(async () => {
   for (const [i, part] of (['batch1', 'batch2'] as const).entries()) {
     await land(sfStore, part);
     await land(duckStore, part);
-    reports.snowflake.push(await runBatch({ store: sfStore, warehouse: snowflake, batchId: batches[i]!, root: ROOT }));
-    reports.duckdb.push(await runBatch({ store: duckStore, warehouse: duckdbUrl, batchId: batches[i]!, root: ROOT }));
+    reports.snowflake.push(await runBatch({ store: sfStore, warehouse: snowflake, batchId: batches[i]!, root: ROOT, settleSeconds: 0 }));
+    reports.duckdb.push(await runBatch({ store: duckStore, warehouse: duckdbUrl, batchId: batches[i]!, root: ROOT, settleSeconds: 0 }));
   }
 }, 120_000);
 
