@@ -41,7 +41,19 @@ export async function startHarness(
   const store = new FileObjectStore(path.join(dir, 'store'));
   const { stageView, ...serverOptions } = options;
   const server = await startSnowflakeLocal({ ...serverOptions, objectStore: stageView ? stageView(store) : store, stageUrls: { [STAGE_URL]: 'firehose/' } });
-  await server.runAdmin(snowflakeAdminSql({ database: 'RETAIL_DB', schema: 'RETAIL_SCHEMA', stageUrl: STAGE_URL, storageAwsRoleArn: ROLE_ARN }));
+  // The whole admin part, as an admin would run it: database, schema, integration, loader role and grants, service user.
+  await server.runAdmin(
+    snowflakeAdminSql({
+      database: 'RETAIL_DB',
+      schema: 'RETAIL_SCHEMA',
+      stageUrl: STAGE_URL,
+      storageAwsRoleArn: ROLE_ARN,
+      role: 'BATCHLINE',
+      warehouse: 'LOAD_WH',
+      user: 'GHA_BATCHLINE',
+      githubOidcSubject: 'repo:example/batchline:ref:refs/heads/main',
+    }),
+  );
   const opened: Warehouse[] = [];
   const password = `pw-${Math.random().toString(36).slice(2)}`;
   const harness: Harness = {

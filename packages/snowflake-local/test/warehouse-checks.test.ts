@@ -2,7 +2,8 @@
 // before `batchline setup` (with the fix), after it, and that it leaves nothing behind.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWarehouse, warehouseProbeRecord } from '@batchline/snowflake-loader';
+import { checkWarehouse, openWarehouse, WarehouseConfigError, warehouseProbeRecord } from '@batchline/snowflake-loader';
+import { startSnowflakeLocal } from '../src/index.js';
 import { STAGE_URL, startHarness, type Harness } from './loader-harness.js';
 
 let h: Harness;
@@ -19,6 +20,22 @@ async function probe(): Promise<{ folder: string; file: string }> {
   for (const entity of ['orders', 'customers'] as const) await h.store.put(`firehose/${entity}/${folder}probe.csv`, await warehouseProbeRecord(entity));
   return { folder, file: 'probe.csv' };
 }
+
+describe('batchline setup without the admin part', () => {
+  it('fails naming sql/snowflake/admin/, and creates nothing', async () => {
+    const server = await startSnowflakeLocal();
+    try {
+      const wh = await openWarehouse(server.warehouseUrl({ warehouse: 'LOAD_WH' }), { env });
+      const error = await wh.setup().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WarehouseConfigError);
+      expect((error as Error).message).toMatch(/an admin runs sql\/snowflake\/admin\/\*\.sql first/);
+      expect((error as Error).message).toMatch(/print-setup snowflake-admin/);
+      expect(server.statements().filter((s) => s.ok && /^CREATE (DATABASE|SCHEMA)/.test(s.sqlText))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
 
 describe('checkWarehouse on Snowflake', () => {
   it('before setup: login passes; tables and stages fail, each naming batchline setup', async () => {
