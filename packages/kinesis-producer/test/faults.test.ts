@@ -267,6 +267,23 @@ describe('errors are classified', () => {
   });
 });
 
+describe('an oversize record through the CLI', () => {
+  it('a quoted record over 1,000 KiB spanning lines goes whole to the dead-letter file; the drain delivers the rest and exits 0', async () => {
+    const big = `big,"${Array.from({ length: 1300 }, (_, i) => `line ${i} ${'z'.repeat(800)}`).join('\n')}",1\n`;
+    const before = csvLines(1, 100);
+    const after = csvLines(101, 5000);
+    await writeFile(file(), before.join('') + big + after.join(''));
+    written = csvRows([...before, ...after].join(''));
+    const result = await producer(flowArgs(['--drain'])).done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/\[orders\] dead-letter .* at byte \d+ a CSV record of \d+ bytes is over Firehose's 1024000-byte record limit: written whole to/);
+    expect(JSON.parse(lastLine(result.stdout))).toMatchObject({ event: 'drained', deadLetters: 1, recordsPending: 0, lagBytes: 0 });
+    expect(await readFile(path.join(caseDir, 'checkpoint.json.dead-letter.csv'), 'utf8')).toBe(big);
+    expect(arrived()).toMatchObject({ lost: [], foreign: [], duplicates: 0 });
+    expect(await checkpointOffset()).toBe(Buffer.byteLength(before.join('') + big + after.join('')));
+  });
+});
+
 describe('SIGTERM exits within its bound whatever the endpoint does', () => {
   for (const mode of ['drain', 'follow'] as const) {
     it(`${mode}: an endpoint that never answers; exit ${mode === 'drain' ? 143 : 1} with the unsent records named, and a later run delivers them`, async () => {
