@@ -15,7 +15,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (k.startsWith('GITHUB_') || k.startsWith('ACTIONS_') || k.startsWith('BATCHLINE_') || k === 'RUNNER_TEMP') continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  // Tests land their files and run at once: the files are complete, nothing needs to settle.
+  return { ...env, BATCHLINE_SETTLE_SECONDS: '0', ...extra };
 }
 
 export interface CliResult {
