@@ -52,7 +52,6 @@ class TailingProducer implements Producer {
   private readonly checkpoints: CheckpointStore;
   private readonly deadLetters: DeadLetterFile;
   private readonly counters = new Counters();
-  private readonly report: FailureReport;
   private readonly shutdownTimeout: number;
   private readonly rotationGrace: number;
   private readonly retryBudget: number | undefined;
@@ -98,7 +97,7 @@ class TailingProducer implements Producer {
     this.shutdownTimeout = positiveInteger('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 30_000, 0);
     this.rotationGrace = positiveInteger('rotationGraceMillis', options.rotationGraceMillis, 2_000, 0);
     this.retryBudget = options.retryBudgetMillis === undefined ? undefined : positiveInteger('retryBudgetMillis', options.retryBudgetMillis, 0, 0);
-    this.report = new FailureReport(positiveInteger('failureReportMillis', options.failureReportMillis, 10_000), this.onEvent);
+    const failureReportMillis = positiveInteger('failureReportMillis', options.failureReportMillis, 10_000);
     this.checkpoints = new CheckpointStore(path.resolve(options.checkpointFile));
     this.checkpoints.source(() => this.snapshot());
     this.deadLetters = new DeadLetterFile(path.resolve(options.deadLetterFile ?? `${options.checkpointFile}.dead-letter.csv`));
@@ -114,7 +113,8 @@ class TailingProducer implements Producer {
             Math.min(64, Math.ceil((options.sink.minPendingBytes ?? 0) / s.callBytes) + (options.sink.minPendingBytes ? 1 : 0)),
           ),
           counters: this.counters,
-          report: this.report,
+          // One per flow: a stream recovering says nothing about another that still fails.
+          report: new FailureReport(failureReportMillis, this.onEvent),
           retryBaseMillis: retryBase,
           retryMaxMillis: retryMax,
           retryBudgetMillis: () => this.retryBudgetMillis(),
