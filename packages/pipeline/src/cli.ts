@@ -98,5 +98,6 @@ const code = await runCli(process.argv.slice(2), {
   interruptedBy: () => interruptedBy,
 });
 process.exitCode = code;
-// Interrupted: the lease is released and the report printed; work abandoned in the background must not keep the process.
-if (interruptedBy) process.exit(code);
+// The report is out and the lease released. Work abandoned in the background (an attempt that did not stop
+// when the run was interrupted or lost its lease) must not keep the process: leave once the output is written.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

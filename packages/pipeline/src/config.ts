@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { assertCron } from '@batchline/batch-id';
+import { parseStoreUrl } from '@batchline/s3-lifecycle';
+import { checkWarehouseUrl } from '@batchline/snowflake-loader';
 import { ConfigError, quoteValue } from './errors.js';
 
 export { ConfigError };
@@ -23,16 +25,29 @@ export type PipelineEntity = (typeof ENTITIES)[number];
 
 export const DEFAULT_CONFIG_FILE = 'batchline.config.json';
 
-const storeUrl = z
-  .string()
-  .refine((s) => /^(file|s3):\/\/./.test(s), {
-    message: 'expected a store URL: file://<dir> or s3://<bucket>[/prefix]',
-  });
-const warehouseUrl = z
-  .string()
-  .refine((s) => /^(duckdb|snowflake):\/\/./.test(s), {
-    message: 'expected a warehouse URL: duckdb://<file>|:memory: or snowflake://<account>/<database>/<schema>?warehouse=...',
-  });
+// URLs are checked here, where they enter, by the packages that own them: nothing is opened or created.
+const storeUrl = z.string().superRefine((s, ctx) => {
+  if (!/^(file|s3):\/\/./.test(s)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a store URL: file://<dir> or s3://<bucket>[/prefix]' });
+    return;
+  }
+  try {
+    parseStoreUrl(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+const warehouseUrl = z.string().superRefine((s, ctx) => {
+  if (!/^(duckdb|snowflake):\/\/./.test(s)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a warehouse URL: duckdb://<file>|:memory: or snowflake://<account>/<database>/<schema>?warehouse=...' });
+    return;
+  }
+  try {
+    checkWarehouseUrl(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 // By its syntax only: evaluating it at some instant would refuse valid schedules (e.g. `5 * * * *` at 1970).
 const cron = z.string().superRefine((s, ctx) => {
   try {

@@ -18,6 +18,7 @@ export {
   BATCH_LOCATIONS,
   ENTITIES,
   TASK_NAMES,
+  checkWarehouseUrl,
   openWarehouse,
 } from './warehouse-contract.js';
 export type { SnowflakeAuthenticator, SnowflakeOptions } from './adapters/snowflake/config.js';

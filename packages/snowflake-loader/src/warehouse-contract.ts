@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BatchId } from '@batchline/batch-id';
 import type { SnowflakeOptions } from './adapters/snowflake/config.js';
 import { WarehouseConfigError } from './errors.js';
+import { duckdbLocation } from './adapters/duckdb/location.js';
 
 export type Entity = 'orders' | 'customers';
 
@@ -208,6 +209,22 @@ export const TASK_NAMES = {
  * - `snowflake://<account>/<database>/<schema>?warehouse=..&role=..&authenticator=..&user=..`
  * Each engine's driver is imported on first use only, so the other engine's users never load it.
  */
+/**
+ * Check a warehouse URL's form without opening or loading anything, for callers that validate their
+ * configuration where it enters (a `snowflake://` URL is read in full, with the environment, when opened).
+ */
+export function checkWarehouseUrl(url: unknown): void {
+  if (typeof url !== 'string') throw new WarehouseConfigError('Warehouse URL must be a string');
+  if (url.startsWith('duckdb://')) {
+    duckdbLocation(url);
+    return;
+  }
+  if (url.startsWith('snowflake://')) return;
+  throw new WarehouseConfigError(
+    `Unsupported warehouse URL ${JSON.stringify(url.slice(0, 80))}: expected duckdb://:memory:, duckdb://./file.duckdb or snowflake://<account>/<database>/<schema>`,
+  );
+}
+
 export async function openWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   if (typeof url !== 'string') throw new WarehouseConfigError('Warehouse URL must be a string');
   if (url.startsWith('duckdb://')) {

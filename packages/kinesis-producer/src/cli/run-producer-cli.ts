@@ -85,6 +85,7 @@ interface CliOptions {
 function program(): Command {
   return new Command('batchline-producer')
     .version(packageVersion('@batchline/kinesis-producer'), '-V, --version')
+    .showHelpAfterError('(run batchline-producer --help for usage)')
     .description(
       'Tail CSV files into Amazon Data Firehose (or a local landing directory): a Node replacement for the Kinesis Agent.\n' +
         'Records are CSV records (a quoted field may span lines, a record is never cut), checkpoints pass only acknowledged records.',

@@ -20,6 +20,7 @@ import type {
   Warehouse,
 } from '../../warehouse-contract.js';
 import { localBatchFiles } from './batch-files.js';
+import { duckdbLocation } from './location.js';
 
 type DuckDBModule = typeof import('@duckdb/node-api');
 
@@ -34,23 +35,7 @@ async function loadDuckDB(): Promise<DuckDBModule> {
   }
 }
 
-/** `duckdb://:memory:`, `duckdb://./relative/file.duckdb`, `duckdb:///absolute/file.duckdb`. */
-export function duckdbLocation(url: string): string {
-  const rest = url.slice('duckdb://'.length);
-  if (rest === ':memory:') return rest;
-  if (rest.length === 0) throw new WarehouseConfigError(`Invalid DuckDB URL ${JSON.stringify(url)}: expected duckdb://:memory: or duckdb://./path/file.duckdb`);
-  if (rest.includes('?') || rest.includes('#')) {
-    throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: a query (?) or fragment (#) is not supported; expected duckdb://<file>`);
-  }
-  let location: string;
-  try {
-    location = decodeURIComponent(rest);
-  } catch {
-    throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: bad percent-encoding; expected duckdb://<file>`);
-  }
-  if (location.includes('\0')) throw new WarehouseConfigError(`Invalid DuckDB URL ${quote(url)}: a NUL character; expected duckdb://<file>`);
-  return location;
-}
+export { duckdbLocation };
 
 export async function openDuckDbWarehouse(url: string, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
   const location = duckdbLocation(url);
