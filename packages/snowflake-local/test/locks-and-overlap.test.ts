@@ -47,6 +47,19 @@ async function killedRunHoldingLocks(statements: string[]): Promise<void> {
   // ...and the process is gone: no COMMIT, no ROLLBACK, no session delete.
 }
 
+/** One statement in a fresh session, as an operator in a worksheet. */
+async function operatorSql(sqlText: string): Promise<Record<string, unknown>[]> {
+  const connection = snowflake.createConnection({ accessUrl: h.server.accessUrl, account: h.server.account, username: 'operator', password: randomUUID() } as snowflake.ConnectionOptions);
+  await new Promise<void>((resolve, reject) => connection.connect((e) => (e ? reject(e) : resolve())));
+  try {
+    return await new Promise((resolve, reject) =>
+      connection.execute({ sqlText, complete: (e, _s, rows) => (e ? reject(e) : resolve((rows ?? []) as Record<string, unknown>[])) }),
+    );
+  } finally {
+    await new Promise<void>((resolve) => connection.destroy(() => resolve()));
+  }
+}
+
 describe('a killed run left its transaction open', () => {
   it('the rerun fails fast (LOCK_TIMEOUT), naming the lock and SYSTEM$ABORT_TRANSACTION; after the abort it succeeds', async () => {
     await killedRunHoldingLocks([`DELETE FROM ORDERS_RAW WHERE BATCH_ID = '${B}'`]);
@@ -119,7 +132,10 @@ describe('a run SIGKILLed in the middle of a load', () => {
     expect(error).toBeInstanceOf(WarehouseLockedError);
     expect((error as Error).message).toContain(`SYSTEM$ABORT_TRANSACTION(${held!.sessionId})`);
 
-    await h.server.abortTransaction(held!.sessionId);
+    // What the message says to do, as an operator would, in SQL.
+    const [aborted] = await operatorSql(`SELECT SYSTEM$ABORT_TRANSACTION(${held!.sessionId})`);
+    expect(Object.values(aborted!)).toEqual([`Aborted transaction ${held!.sessionId}`]);
+    expect(h.server.openTransactions().filter((t) => t.user === 'DOOMED_RUN')).toEqual([]);
     const result = await rerun.load({ entity: 'orders', batchId: B, files: orders, onError: 'quarantine' });
     expect([result.rowsParsed, result.rowsLoaded, result.rowsRejected]).toEqual([5, 3, 2]);
   });

@@ -390,6 +390,15 @@ export class Session {
         return statusResult(OK, STATEMENT_TYPE.ROLLBACK);
       case 'grant':
         return statusResult(OK, STATEMENT_TYPE.DDL);
+      case 'abort-transaction': {
+        // The server's transaction ids are its session ids (what a lock-timeout message names).
+        const target = [...engine.sessions].find((s) => s.facts.sessionId === plan.transaction);
+        if (!target || !target.transactionOpen) {
+          throw new SnowflakeError('000603', 'XX000', `Transaction ${plan.transaction} does not exist or is not running.`);
+        }
+        await target.abortTransaction();
+        return { statementTypeId: STATEMENT_TYPE.SELECT, rowtype: [column(`SYSTEM$ABORT_TRANSACTION(${plan.transaction})`, 'text')], rowset: [[`Aborted transaction ${plan.transaction}`]] };
+      }
       case 'use':
         return this.use(plan);
       case 'alter-session':

@@ -21,6 +21,7 @@ export type Plan =
   | { kind: 'create-object'; objectType: 'FILE FORMAT' | 'STAGE' | 'STORAGE INTEGRATION'; name: ObjectName; orReplace: boolean; ifNotExists: boolean; options: Options }
   | { kind: 'alter-session'; set: Options; unset: string[] }
   | { kind: 'grant'; text: string }
+  | { kind: 'abort-transaction'; transaction: string }
   | { kind: 'copy'; copy: CopyPlan };
 
 export type DropType = 'DATABASE' | 'SCHEMA' | 'TABLE' | 'VIEW' | 'FILE FORMAT' | 'STAGE' | 'STORAGE INTEGRATION';
@@ -73,8 +74,12 @@ export function planStatement(all: readonly Token[], options: TranslateOptions, 
   const verb = first.kind === 'ident' ? first.value : 'SELECT';
   switch (verb) {
     case 'SELECT':
-    case 'WITH':
+    case 'WITH': {
+      // SELECT SYSTEM$ABORT_TRANSACTION(<id>): ends another session's open transaction (a killed run's).
+      const abort = tokens.map((t) => t.text).join(' ').match(/^SELECT\s+SYSTEM\$ABORT_TRANSACTION\s*\(\s*(\d+)\s*\)\s*;?$/i);
+      if (abort) return { plan: { kind: 'abort-transaction', transaction: abort[1]! } };
       return query('SELECT', tokens, options, source);
+    }
     case 'INSERT': {
       if (isWord(tokens[1], 'OVERWRITE')) throw unsupported('INSERT OVERWRITE');
       if (isWord(tokens[1], 'ALL') || isWord(tokens[1], 'FIRST')) throw unsupported('multi-table INSERT');
