@@ -401,6 +401,9 @@ async function runGraphFor(
   return outcomes;
 }
 
+/** How long a run waits for a later batch's run lease when catching it up. */
+const FORWARD_WAIT_MS = 60_000;
+
 type CatchUpResult = { readonly busy: string } | { readonly busy?: undefined; readonly outcomes: Awaited<ReturnType<typeof runGraphFor>> };
 
 /** Run another batch's remaining tasks under its run lease (this run keeps the sequence moving). */
@@ -409,7 +412,10 @@ async function catchUp(env: RunEnv, entry: SequenceEntry, wait: boolean): Promis
   let lease: Lease | undefined;
   if (env.options.lease !== false) {
     try {
-      lease = await lifecycleFor(env, batchId).acquireRunLease(batchId, { ttlMs: (env.options.leaseSeconds ?? 600) * 1000, wait });
+      // A bounded wait: a later batch whose own run is busy loading transforms itself once it is done (its
+      // gate then finds this one transformed); the wait only covers a run that is about to exit.
+      const waiting = wait ? { wait: true, waitTimeoutMs: FORWARD_WAIT_MS } : {};
+      lease = await lifecycleFor(env, batchId).acquireRunLease(batchId, { ttlMs: (env.options.leaseSeconds ?? 600) * 1000, ...waiting });
     } catch (err) {
       if (!(err instanceof BatchInProgressError)) throw err;
       return { busy: err.details.owner ?? 'another run' };
