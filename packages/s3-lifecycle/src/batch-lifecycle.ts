@@ -605,7 +605,9 @@ class StoreBatchLifecycle implements BatchLifecycle {
     let manifest = await this.readManifest(entity, batchId);
     const action = 'be loaded';
     if (manifest === undefined) throw new BatchNotClaimedError(entity, batchId, `it has no manifest; claim it first (\`batchline run --batch ${batchId}\`)`, action);
-    if (manifest.state === 'claiming') throw new BatchNotClaimedError(entity, batchId, 'its claim did not finish; run claim again to resume it', action);
+    if (manifest.state === 'claiming') {
+      throw new BatchNotClaimedError(entity, batchId, `its claim did not finish; resume it with \`batchline run --batch ${batchId}\` (or claim again)`, action);
+    }
     this.refuseReleasing(manifest, 'load');
     // An interrupted archive leaves files on both sides: finish it (idempotent) so every file has one home.
     if (manifest.state === 'archiving') manifest = await this.archive(entity, batchId);
