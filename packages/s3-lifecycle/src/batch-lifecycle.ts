@@ -438,7 +438,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
     await pMap(
       ids,
       async (id) => {
-        const stored = await this.readStored(entity, id);
+        const stored = await this.readOpenCandidate(entity, id);
         if (stored === undefined || (stored.value.state !== 'claiming' && stored.value.state !== 'releasing')) {
           stale.push(this.pendingKey(entity, id));
           return;
@@ -461,7 +461,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
     await pMap(
       await this.manifestIds(entity),
       async (id) => {
-        const stored = await this.readStored(entity, id);
+        const stored = await this.readOpenCandidate(entity, id);
         if (stored && (stored.value.state === 'claiming' || stored.value.state === 'releasing')) {
           await this.store.put(this.pendingKey(entity, id), JSON.stringify({ version: 1, entity, batchId: id }));
         }
@@ -469,6 +469,20 @@ class StoreBatchLifecycle implements BatchLifecycle {
       { concurrency: 8 },
     );
     await this.store.put(indexed, JSON.stringify({ version: 1, entity, indexedAt: new Date().toISOString() }));
+  }
+
+  /** A manifest a new claim must read; one it cannot read stops the claim (its files might be in landing/). */
+  private async readOpenCandidate(entity: string, batchId: BatchId): Promise<Stored | undefined> {
+    try {
+      return await this.readStored(entity, batchId);
+    } catch (error) {
+      if (!(error instanceof CorruptObjectError)) throw error;
+      throw new CorruptObjectError(
+        error.key,
+        `${error.reason}; new claims of ${entity} stop until it is repaired or moved out of _batchline/manifests/, ` +
+          'because the files it pins might still be in landing/ (see `batchline status`)',
+      );
+    }
   }
 
   private async manifestIds(entity: string): Promise<BatchId[]> {

@@ -10,6 +10,7 @@ import {
   type BatchLifecycle,
   type BatchManifest,
   BatchStateError,
+  CorruptObjectError,
   createBatchLifecycle,
   type LifecycleOptions,
   type ObjectStore,
@@ -162,6 +163,18 @@ export function describeMultiBatch(
       expect((await lifecycle(root, store).claim('orders', B)).files).toEqual(expectedManifestFiles(later));
       expect((await lifecycle(root, store).claim('orders', A)).files).toEqual(expectedManifestFiles(files));
       expect(await listKeys(store, `${root}orders/landing/`)).toEqual([]);
+    });
+
+    it('a manifest a claim cannot read while looking for open batches stops the claim, naming it and the way out', async () => {
+      const root = freshRoot();
+      await land(store, `${root}orders/landing/`, makeLandingFiles(2));
+      await store.put(`${root}_batchline/manifests/orders/${A}.json`, '{"version": 1, "state": "claim');
+      const error = await lifecycle(root, store).claim('orders', B).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptObjectError);
+      expect((error as Error).message).toContain(`manifests/orders/${A}.json`);
+      expect((error as Error).message).toMatch(/new claims of orders stop until it is repaired/);
+      expect(await lifecycle(root, store).readManifest('orders', B)).toBeUndefined();
+      expect(await listKeys(store, `${root}orders/landing/`)).toHaveLength(2);
     });
 
     it('beforeList and beforePin run under the claim lock for a new claim only; throwing refuses it and writes nothing', async () => {
