@@ -1,6 +1,8 @@
 -- transform(batchId): curated rows for one batch. Runs unchanged on Snowflake and DuckDB, in one transaction.
--- {{BATCH_ID}} is inlined only after assertBatchId (digits and one "T"); it is compared as text,
--- which orders batch ids chronologically.
+-- {{BATCH_ID}} is inlined only after assertBatchId (digits and one "T"); {{BATCH_NO}} is the same id as a
+-- number (its digits: 20261126T0315 -> 202611260315), the column every table here is filtered on. DuckDB keeps
+-- only the first 8 bytes of a text column in its zone maps, so a text filter on BATCH_ID cannot skip the
+-- other batches of the same day; the number prunes exactly (and orders ids chronologically, like the text).
 --
 -- Semantics (deterministic: only state rows with BATCH_ID <= this batch are read):
 -- * An order's counted version is its first fulfilled line (O_ORDERSTATUS = 'F'), ordered by
@@ -17,18 +19,18 @@
 -- last line per customer; state-*.sql) and ORDERS_WAITING (orphans, written below), each looked up by the keys
 -- of this batch; the engines prune by the key range (rows are stored sorted by key within each batch).
 
-DELETE FROM ORDER_LEDGER WHERE BATCH_ID = '{{BATCH_ID}}';
+DELETE FROM ORDER_LEDGER WHERE BATCH_NO = {{BATCH_NO}};
 
-INSERT INTO ORDER_LEDGER (BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE, ORDER_BATCH_ID, OUTCOME)
+INSERT INTO ORDER_LEDGER (BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE, ORDER_BATCH_ID, OUTCOME, BATCH_NO)
 WITH batch_orders AS (
   SELECT O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
   FROM ORDER_ARRIVALS
-  WHERE BATCH_ID = '{{BATCH_ID}}'
+  WHERE BATCH_NO = {{BATCH_NO}}
 ),
 delivered_before AS (
   SELECT DISTINCT O_ORDERKEY
   FROM ORDER_ARRIVALS
-  WHERE BATCH_ID < '{{BATCH_ID}}'
+  WHERE BATCH_NO < {{BATCH_NO}}
     AND O_ORDERKEY IN (SELECT O_ORDERKEY FROM batch_orders)
 ),
 new_orders AS (
@@ -40,18 +42,18 @@ new_orders AS (
 known_customers AS (
   SELECT DISTINCT C_CUSTKEY
   FROM CUSTOMER_VERSIONS
-  WHERE BATCH_ID <= '{{BATCH_ID}}'
+  WHERE BATCH_NO <= {{BATCH_NO}}
     AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM new_orders)
 ),
 batch_customers AS (
   SELECT C_CUSTKEY
   FROM CUSTOMER_VERSIONS
-  WHERE BATCH_ID = '{{BATCH_ID}}'
+  WHERE BATCH_NO = {{BATCH_NO}}
 ),
 known_before AS (
   SELECT DISTINCT C_CUSTKEY
   FROM CUSTOMER_VERSIONS
-  WHERE BATCH_ID < '{{BATCH_ID}}'
+  WHERE BATCH_NO < {{BATCH_NO}}
     AND C_CUSTKEY IN (SELECT C_CUSTKEY FROM batch_customers)
 ),
 arriving_customers AS (
@@ -67,7 +69,8 @@ SELECT
   n.O_ORDERDATE,
   n.O_TOTALPRICE,
   '{{BATCH_ID}}',
-  CASE WHEN k.C_CUSTKEY IS NULL THEN 'orphan' ELSE 'counted' END
+  CASE WHEN k.C_CUSTKEY IS NULL THEN 'orphan' ELSE 'counted' END,
+  {{BATCH_NO}}
 FROM new_orders n
 LEFT JOIN known_customers k ON k.C_CUSTKEY = n.O_CUSTKEY
 UNION ALL
@@ -78,40 +81,42 @@ SELECT
   w.O_ORDERDATE,
   w.O_TOTALPRICE,
   w.BATCH_ID,
-  'late'
+  'late',
+  {{BATCH_NO}}
 FROM ORDERS_WAITING w
-WHERE w.BATCH_ID < '{{BATCH_ID}}'
+WHERE w.BATCH_NO < {{BATCH_NO}}
   AND w.O_CUSTKEY IN (SELECT C_CUSTKEY FROM arriving_customers);
 
-DELETE FROM ORDERS_WAITING WHERE BATCH_ID = '{{BATCH_ID}}';
+DELETE FROM ORDERS_WAITING WHERE BATCH_NO = {{BATCH_NO}};
 
-INSERT INTO ORDERS_WAITING (BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)
-SELECT BATCH_ID, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
+INSERT INTO ORDERS_WAITING (BATCH_ID, BATCH_NO, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)
+SELECT BATCH_ID, BATCH_NO, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
 FROM ORDER_LEDGER
-WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME = 'orphan'
+WHERE BATCH_NO = {{BATCH_NO}} AND OUTCOME = 'orphan'
 ORDER BY O_CUSTKEY;
 
-DELETE FROM ORDER_CUSTOMER_DATE_PRICE WHERE BATCH_ID = '{{BATCH_ID}}';
+DELETE FROM ORDER_CUSTOMER_DATE_PRICE WHERE BATCH_NO = {{BATCH_NO}};
 
-INSERT INTO ORDER_CUSTOMER_DATE_PRICE (CUSTOMER_NAME, ORDER_DATE, ORDER_TOTAL_PRICE, BATCH_ID, CUSTOMER_KEY)
+INSERT INTO ORDER_CUSTOMER_DATE_PRICE (CUSTOMER_NAME, ORDER_DATE, ORDER_TOTAL_PRICE, BATCH_ID, CUSTOMER_KEY, BATCH_NO)
 WITH counted AS (
   SELECT O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE
   FROM ORDER_LEDGER
-  WHERE BATCH_ID = '{{BATCH_ID}}' AND OUTCOME <> 'orphan'
+  WHERE BATCH_NO = {{BATCH_NO}} AND OUTCOME <> 'orphan'
 ),
 customer_latest AS (
   SELECT C_CUSTKEY, C_NAME
   FROM CUSTOMER_VERSIONS
-  WHERE BATCH_ID <= '{{BATCH_ID}}'
+  WHERE BATCH_NO <= {{BATCH_NO}}
     AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM counted)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY C_CUSTKEY ORDER BY BATCH_ID DESC) = 1
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY C_CUSTKEY ORDER BY BATCH_NO DESC) = 1
 )
 SELECT
   c.C_NAME,
   l.O_ORDERDATE,
   CAST(SUM(l.O_TOTALPRICE) AS DECIMAL(38,2)),
   '{{BATCH_ID}}',
-  c.C_CUSTKEY
+  c.C_CUSTKEY,
+  {{BATCH_NO}}
 FROM counted l
 JOIN customer_latest c ON c.C_CUSTKEY = l.O_CUSTKEY
 GROUP BY c.C_CUSTKEY, c.C_NAME, l.O_ORDERDATE;

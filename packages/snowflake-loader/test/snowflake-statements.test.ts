@@ -7,6 +7,7 @@ import duckdbSetup from '../../../sql/duckdb/setup.sql';
 import snowflakeTables from '../../../sql/snowflake/setup/tables.sql';
 import { adminStatements, insertRejectStatements, loadStatements, sessionStatements, setupStatements } from '../src/adapters/snowflake/statements.js';
 import { common } from '../src/sql-files.js';
+import { inlineBatchNo } from '../src/operations.js';
 import { inlineBatchId, renderStatements, type Statement } from '../src/sql-text.js';
 import type { BatchFile } from '../src/index.js';
 
@@ -222,8 +223,8 @@ describe('Snowflake load', () => {
 describe('transform (one text for both engines)', () => {
   it('renders the same statements the DuckDB tests execute', async () => {
     const statements = [
-      ...renderStatements(common.transform, { BATCH_ID: inlineBatchId(BATCH) }),
-      ...renderStatements(common.transformSummary, { BATCH_ID: inlineBatchId(BATCH) }),
+      ...renderStatements(common.transform, { BATCH_ID: inlineBatchId(BATCH), BATCH_NO: inlineBatchNo(BATCH) }),
+      ...renderStatements(common.transformSummary, { BATCH_ID: inlineBatchId(BATCH), BATCH_NO: inlineBatchNo(BATCH) }),
     ];
     await expect(show(statements)).toMatchFileSnapshot(fixture('transform.sql'));
     const text = statements.map((s) => s.text).join('\n');
