@@ -180,6 +180,22 @@ describe('COPY INTO from a stage', () => {
     });
   });
 
+  it('a truncated gzip file fails the COPY by name, with every ON_ERROR mode and in validation, loading nothing', async () => {
+    const whole = gzipSync(Buffer.from(csv([order(40), order(41), order(42)])));
+    await store.put(processing('trunc/orders-t.gz'), whole.subarray(0, whole.length - 12));
+    const before = await rawOrders();
+    for (const text of [
+      loadOrdersText(BATCH, ['trunc/orders-t.gz']),
+      loadOrdersText(BATCH, ['trunc/orders-t.gz'], 'CONTINUE'),
+      validateOrdersText(BATCH, ['trunc/orders-t.gz']),
+    ]) {
+      const error = await failure(client.exec(text));
+      expect(error.message).toMatch(/Invalid data encountered during decompression for file: '.*trunc\/orders-t\.gz'.*truncated or corrupt gzip/);
+      expect(error.sqlState).toBe('22000');
+    }
+    expect(await rawOrders()).toEqual(before);
+  });
+
   it('VALIDATION_MODE = RETURN_ALL_ERRORS reports every bad record and loads nothing', async () => {
     const text = [
       csv([order(30)]).trimEnd(),

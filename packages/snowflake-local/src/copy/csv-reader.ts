@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { unsupported } from '../errors.js';
+import { SnowflakeError, unsupported } from '../errors.js';
 import type { CsvFormat } from './file-format.js';
 
 /** One record of a staged file, fields already mapped to NULL per the file format. */
@@ -41,7 +41,18 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 export function decompress(bytes: Buffer, format: CsvFormat, name: string): Buffer {
   const gzipped = bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
   if (format.compression === 'NONE') return bytes;
-  if (format.compression === 'GZIP' || gzipped) return gunzipSync(bytes);
+  if (format.compression === 'GZIP' || gzipped) {
+    try {
+      return gunzipSync(bytes);
+    } catch (error) {
+      // A truncated or damaged file fails the statement by name, in every ON_ERROR mode (message after Snowflake's).
+      throw new SnowflakeError(
+        '100069',
+        '22000',
+        `Invalid data encountered during decompression for file: '${name}', compression type used: 'GZIP', cause: '${(error as Error).message}' (truncated or corrupt gzip)`,
+      );
+    }
+  }
   if (/\.(bz2|zst|br|deflate|raw_deflate)$/i.test(name)) throw unsupported(`compressed file ${name} (only GZIP is read)`);
   return bytes;
 }
