@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
 import { assertCron } from '@batchline/batch-id';
 import { parseStoreUrl } from '@batchline/s3-lifecycle';
 import { checkWarehouseUrl } from '@batchline/snowflake-loader';
@@ -25,88 +26,99 @@ export type PipelineEntity = (typeof ENTITIES)[number];
 
 export const DEFAULT_CONFIG_FILE = 'batchline.config.json';
 
-// URLs are checked here, where they enter, by the packages that own them: nothing is opened or created.
-const storeUrl = z.string().superRefine((s, ctx) => {
-  if (!/^(file|s3):\/\/./.test(s)) {
-    ctx.addIssue({ code: 'custom', message: 'expected a store URL: file://<dir> or s3://<bucket>[/prefix]' });
-    return;
-  }
-  try {
-    parseStoreUrl(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
-const warehouseUrl = z.string().superRefine((s, ctx) => {
-  if (!/^(duckdb|snowflake):\/\/./.test(s)) {
-    ctx.addIssue({ code: 'custom', message: 'expected a warehouse URL: duckdb://<file>|:memory: or snowflake://<account>/<database>/<schema>?warehouse=...' });
-    return;
-  }
-  try {
-    checkWarehouseUrl(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
-// By its syntax only: evaluating it at some instant would refuse valid schedules (e.g. `5 * * * *` at 1970).
-const cron = z.string().superRefine((s, ctx) => {
-  try {
-    assertCron(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
-const rootPrefix = z
-  .string()
-  .regex(/^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, 'expected "" or a key prefix ending in "/", e.g. "firehose/"')
-  .refine((s) => !s.split('/').includes('..'), 'must not contain ".."');
-const streamName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Firehose delivery stream name ([A-Za-z0-9._-], 1-64 chars)');
+// zod loads on the first config parsed, not when the library is imported (it is most of an import's cost).
+const requireHere = createRequire(import.meta.url);
 
-const taskPolicy = z
-  .object({
-    /** Per attempt. A timed-out attempt is not retried: its work may still be running. */
-    timeoutSeconds: z.number().positive().max(86_400),
-    /** Further attempts after the first failure. */
-    retries: z.int().min(0).max(10),
-    /** First backoff; doubles per retry, with jitter. */
-    backoffSeconds: z.number().min(0).max(600),
-  })
-  .strict();
-export type TaskPolicyConfig = z.infer<typeof taskPolicy>;
+function buildSchemas(z: typeof Zod) {
+  // URLs are checked here, where they enter, by the packages that own them: nothing is opened or created.
+  const storeUrl = z.string().superRefine((s, ctx) => {
+    if (!/^(file|s3):\/\/./.test(s)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a store URL: file://<dir> or s3://<bucket>[/prefix]' });
+      return;
+    }
+    try {
+      parseStoreUrl(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+  const warehouseUrl = z.string().superRefine((s, ctx) => {
+    if (!/^(duckdb|snowflake):\/\/./.test(s)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a warehouse URL: duckdb://<file>|:memory: or snowflake://<account>/<database>/<schema>?warehouse=...' });
+      return;
+    }
+    try {
+      checkWarehouseUrl(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+  // By its syntax only: evaluating it at some instant would refuse valid schedules (e.g. `5 * * * *` at 1970).
+  const cron = z.string().superRefine((s, ctx) => {
+    try {
+      assertCron(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+  const rootPrefix = z
+    .string()
+    .regex(/^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/, 'expected "" or a key prefix ending in "/", e.g. "firehose/"')
+    .refine((s) => !s.split('/').includes('..'), 'must not contain ".."');
+  const streamName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Firehose delivery stream name ([A-Za-z0-9._-], 1-64 chars)');
 
-const taskPolicies = z
-  .object(Object.fromEntries(['default', ...TASK_NAMES].map((n) => [n, taskPolicy.partial().optional()])))
-  .strict();
+  const taskPolicy = z
+    .object({
+      /** Per attempt. A timed-out attempt is not retried: its work may still be running. */
+      timeoutSeconds: z.number().positive().max(86_400),
+      /** Further attempts after the first failure. */
+      retries: z.int().min(0).max(10),
+      /** First backoff; doubles per retry, with jitter. */
+      backoffSeconds: z.number().min(0).max(600),
+    })
+    .strict();
 
-export const configSchema = z
-  .object({
-    $schema: z.string().optional(),
-    store: storeUrl.default('file://./.batchline/bucket'),
-    warehouse: warehouseUrl.default('duckdb://./.batchline/warehouse.duckdb'),
-    cron: cron.default('*/15 * * * *'),
-    /** Key prefix before `<entity>/`; the old deployment used `firehose/`. */
-    root: rootPrefix.default(''),
-    /** Delivery stream per entity (the producer writes, the landing layout follows). */
-    streams: z
-      .object({ orders: streamName.default('orders'), customers: streamName.default('customers') })
-      .strict()
-      .default({ orders: 'orders', customers: 'customers' }),
-    /** What a load does with rows it cannot parse: fail the task, or set them aside and go on. */
-    onError: z.enum(['abort', 'quarantine']).default('abort'),
-    /** Parallel object copies/deletes in claim and archive. */
-    concurrency: z.int().min(1).max(256).default(16),
-    /** How long a run's claim on a batch lasts without a heartbeat before another run may take it over. */
-    leaseSeconds: z.int().min(10).max(86_400).default(600),
-    /**
-     * Landing files modified within this many seconds stay for the next batch: they may still be being
-     * written. Default: the store's (filesystem 5, S3 0: a PUT is atomic).
-     */
-    settleSeconds: z.number().min(0).max(86_400).optional(),
-    tasks: taskPolicies.default({}),
-  })
-  .strict();
+  const taskPolicies = z
+    .object(Object.fromEntries(['default', ...TASK_NAMES].map((n) => [n, taskPolicy.partial().optional()])))
+    .strict();
 
-export type BatchlineConfig = z.infer<typeof configSchema>;
+  const configSchema = z
+    .object({
+      $schema: z.string().optional(),
+      store: storeUrl.default('file://./.batchline/bucket'),
+      warehouse: warehouseUrl.default('duckdb://./.batchline/warehouse.duckdb'),
+      cron: cron.default('*/15 * * * *'),
+      /** Key prefix before `<entity>/`; the old deployment used `firehose/`. */
+      root: rootPrefix.default(''),
+      /** Delivery stream per entity (the producer writes, the landing layout follows). */
+      streams: z
+        .object({ orders: streamName.default('orders'), customers: streamName.default('customers') })
+        .strict()
+        .default({ orders: 'orders', customers: 'customers' }),
+      /** What a load does with rows it cannot parse: fail the task, or set them aside and go on. */
+      onError: z.enum(['abort', 'quarantine']).default('abort'),
+      /** Parallel object copies/deletes in claim and archive. */
+      concurrency: z.int().min(1).max(256).default(16),
+      /** How long a run's claim on a batch lasts without a heartbeat before another run may take it over. */
+      leaseSeconds: z.int().min(10).max(86_400).default(600),
+      /**
+       * Landing files modified within this many seconds stay for the next batch: they may still be being
+       * written. Default: the store's (filesystem 5, S3 0: a PUT is atomic).
+       */
+      settleSeconds: z.number().min(0).max(86_400).optional(),
+      tasks: taskPolicies.default({}),
+    })
+    .strict();
+  return { taskPolicy, configSchema };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | undefined;
+const configSchema = (): Schemas['configSchema'] => (schemas ??= buildSchemas((requireHere('zod') as typeof import('zod')).z)).configSchema;
+
+export type TaskPolicyConfig = Zod.infer<Schemas['taskPolicy']>;
+
+export type BatchlineConfig = Zod.infer<Schemas['configSchema']>;
 
 export const DEFAULT_TASK_POLICY: TaskPolicyConfig = { timeoutSeconds: 1800, retries: 2, backoffSeconds: 2 };
 
@@ -171,7 +183,7 @@ function shownValue(raw: unknown, keys: readonly PropertyKey[]): string | undefi
   return quoteValue(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 }
 
-function formatIssues(error: z.ZodError, source: string, raw?: unknown, origins?: ReadonlyMap<string, string>): string {
+function formatIssues(error: Zod.ZodError, source: string, raw?: unknown, origins?: ReadonlyMap<string, string>): string {
   const lines = error.issues.map((issue) => {
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     const origin = origins?.get(key);
@@ -183,7 +195,7 @@ function formatIssues(error: z.ZodError, source: string, raw?: unknown, origins?
 
 /** Validate an already-assembled config object; throws ConfigError naming each bad key. */
 export function parseConfig(raw: unknown, source = 'config', origins?: ReadonlyMap<string, string>): BatchlineConfig {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema().safeParse(raw);
   if (!result.success) throw new ConfigError(formatIssues(result.error, source, raw, origins));
   return result.data;
 }

@@ -32,6 +32,7 @@ const heavy = [
   '@actions/core',
   'cli-table3', // loads when a table is rendered
   'proper-lockfile', // loads on a file store's first conditional write
+  'zod', // loads on the first config parsed
 ];
 
 describe('importing the library loads only what the call needs', () => {
