@@ -37,8 +37,8 @@ function page(batches: StatusPageData['batches'], extra: Partial<StatusPageData>
 
 /** The grid cells of one batch, from the HTML: [task, state]. */
 function cells(html: string, batchId: string): [string, string][] {
-  const row = new RegExp(`<tr data-batch="${batchId}">(.*?)</tr>`).exec(html)?.[1] ?? '';
-  return [...row.matchAll(/<td class="c" data-task="([^"]+)" data-state="(\w+)"/g)].map((m) => [m[1]!, m[2]!]);
+  const row = new RegExp(`<div class="gr" role="row" data-batch="${batchId}">(.*?)</div>`).exec(html)?.[1] ?? '';
+  return [...row.matchAll(/<span class="c" role="cell" data-task="([^"]+)" data-state="(\w+)"/g)].map((m) => [m[1]!, m[2]!]);
 }
 
 describe('status page data', () => {
@@ -78,8 +78,8 @@ describe('status page HTML', () => {
     expect(cells(html, b2)).toEqual(TASK_NAMES.map((t, i) => [t, i < 4 ? 'succeeded' : i === 4 ? 'failed' : 'waiting']));
     expect(cells(html, b1)).toEqual(TASK_NAMES.map((t) => [t, 'succeeded']));
     expect(html.indexOf(`data-batch="${b2}"`)).toBeLessThan(html.indexOf(`data-batch="${b1}"`));
-    expect(html).toContain('td.c[data-state=failed]::before{content:"✕"}');
-    expect(html).toContain('td.c[data-state=waiting]::before{content:"○"}');
+    expect(html).toContain('.c[data-state=failed]::before{content:"✕"}');
+    expect(html).toContain('.c[data-state=waiting]::before{content:"○"}');
   });
 
   it('escapes error texts, and allows no script or style but its own (CSP hashes)', () => {

@@ -41,19 +41,30 @@ thead th{background:var(--panel);font-weight:600;font-size:12px;position:sticky;
 tbody th{font-weight:normal;background:var(--bg);position:sticky;left:0;z-index:1}
 tbody th a{font-family:"DejaVu Sans Mono",ui-monospace,monospace;color:var(--accent)}
 td.num{text-align:right}
-tr.selected th,tr.selected td.overall{box-shadow:inset 4px 0 0 var(--accent)}
-td.c{position:relative;min-width:74px;font-size:12px;cursor:default}
-td.c::before{display:inline-block;width:1.2em;font-weight:700;text-align:center}
-${Object.entries(STATE_GLYPH).map(([state, glyph]) => `td.c[data-state=${state}]::before{content:"${glyph}"}`).join('')}
-td.c:focus{outline:3px solid var(--accent);outline-offset:-3px}
-td.c:hover::after,td.c:focus::after{content:attr(aria-label);position:absolute;left:0;top:100%;z-index:5;white-space:pre-line;
- width:max-content;max-width:32em;padding:6px 8px;border-radius:4px;background:#1b1f24;color:#fff;font-size:12px;box-shadow:0 2px 8px rgba(0,0,0,.25)}
-td.c:nth-last-child(-n+3):hover::after,td.c:nth-last-child(-n+3):focus::after{left:auto;right:0}
-.s-succeeded,td[data-state=succeeded]{background:var(--ok-bg);color:var(--ok-fg)}
-.s-failed,td[data-state=failed]{background:var(--fail-bg);color:var(--fail-fg)}
-.s-running,td[data-state=running]{background:var(--run-bg);color:var(--run-fg)}
-.s-skipped,td[data-state=skipped]{background:var(--skip-bg);color:var(--skip-fg)}
-.s-waiting,td[data-state=waiting]{background:var(--wait-bg);color:var(--wait-fg);border-style:dashed}
+.grid{width:max-content;font-variant-numeric:tabular-nums;border-left:1px solid var(--line)}
+.gr{display:grid;grid-template-columns:136px 168px repeat(7,92px) 80px}
+.gr>*{padding:4px 8px;border-right:1px solid var(--line);border-bottom:1px solid var(--line);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.gr:not(.head){content-visibility:auto;contain-intrinsic-size:auto 29px}
+.gr.head{position:sticky;top:0;z-index:2;background:var(--panel);font-weight:600;font-size:12px;border-top:1px solid var(--line)}
+.gr.head>*{white-space:normal;display:flex;align-items:flex-end}
+.gr>a{font-family:"DejaVu Sans Mono",ui-monospace,monospace;color:var(--accent);background:var(--bg);position:sticky;left:0;z-index:1}
+.gr.selected>a,.gr.selected>.overall{box-shadow:inset 4px 0 0 var(--accent)}
+.gr .num{text-align:right}
+.c{font-size:12px;cursor:default}
+.c b{font-weight:600}
+.c::before{display:inline-block;width:1.2em;font-weight:700;text-align:center}
+${Object.entries(STATE_GLYPH).map(([state, glyph]) => `.c[data-state=${state}]::before{content:"${glyph}"}`).join('')}
+.c:focus,.gr>a:focus{outline:3px solid var(--accent);outline-offset:-3px}
+#tip{display:none;position:fixed;z-index:10;white-space:pre-line;max-width:32em;padding:6px 8px;border-radius:4px;background:#1b1f24;color:#fff;
+ font-size:12px;box-shadow:0 2px 8px rgba(0,0,0,.25);pointer-events:none}
+#tip.on{display:block}
+section.later{content-visibility:auto;contain-intrinsic-size:auto 700px}
+.s-succeeded,.c[data-state=succeeded]{background:var(--ok-bg);color:var(--ok-fg)}
+.s-failed,.c[data-state=failed]{background:var(--fail-bg);color:var(--fail-fg)}
+.s-running,.c[data-state=running]{background:var(--run-bg);color:var(--run-fg)}
+.s-skipped,.c[data-state=skipped]{background:var(--skip-bg);color:var(--skip-fg)}
+.s-waiting,.c[data-state=waiting]{background:var(--wait-bg);color:var(--wait-fg)}
+.s-waiting{border-style:dashed}
 .legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin:6px 0;font-size:12px;color:var(--muted);padding:0;list-style:none}
 .legend li{display:flex;align-items:center;gap:4px}
 .legend .sw{display:inline-block;min-width:1.6em;padding:0 3px;text-align:center;border:1px solid var(--line);border-radius:3px;font-weight:700}
@@ -91,8 +102,7 @@ svg .bar:hover rect:not(.hit){opacity:.8}
  header.top,main{padding-left:12px;padding-right:12px}
  .charts{grid-template-columns:1fr}
  .tile{min-width:0;flex:1 1 40%}
- td.c{min-width:44px}
- td.c span{display:none}
+ .gr{grid-template-columns:128px 120px repeat(7,72px) 72px}
 }
 @media print{
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -101,7 +111,9 @@ svg .bar:hover rect:not(.hit){opacity:.8}
  main{max-width:none;padding:0 8px}
  .scroll,.box{overflow:visible;max-height:none;border:0}
  thead th,tbody th{position:static}
- td.c::after{display:none!important}
+ #tip{display:none!important}
+ section.later{content-visibility:visible}
+ .gr>a{position:static}
  .hint{display:none}
  a{color:inherit;text-decoration:none}
  section,figure,table{break-inside:avoid}
@@ -150,8 +162,8 @@ function gantt(id){
  o.push('</svg>');
  var errs=b.bars.filter(function(x){return x[5]===0&&x[6];}).map(function(x){return '<dt>'+esc(DATA.tasks[x[0]])+'</dt><dd>'+esc(x[6])+'</dd>';});
  return head+'<p class="hint">From '+esc(utc(b.t0))+'. Hatched bars are earlier attempts that failed or were interrupted; hover a bar for its times.</p><div class="scroll">'+o.join('')+'</div>'+(errs.length?'<dl>'+errs.join('')+'</dl>':'');}
-var grid=document.getElementById('grid');var rows=grid?[].slice.call(grid.querySelectorAll('tbody tr')):[];
-var cells=rows.map(function(r){return [].slice.call(r.querySelectorAll('th a,td.c'));});
+var grid=document.getElementById('grid');var rows=grid?[].slice.call(grid.querySelectorAll('.gr[data-batch]')):[];
+var cells=rows.map(function(r){return [].slice.call(r.querySelectorAll('a,.c'));});
 function show(){var id=(location.hash||'').replace(/^#run-/,'');if(!DATA.batches[id])id=DATA.newest;var box=document.getElementById('gantt');
  if(box&&id&&box.getAttribute('data-batch')!==id){box.innerHTML=gantt(id);box.setAttribute('data-batch',id);}
  rows.forEach(function(r){r.classList.toggle('selected',r.getAttribute('data-batch')===id);});}
@@ -166,8 +178,19 @@ grid.addEventListener('keydown',function(ev){
  else if(k==='ArrowDown')focusAt(i+1,j);else if(k==='ArrowUp')focusAt(i-1,j);
  else if(k==='Home')focusAt(ev.ctrlKey?0:i,0);else if(k==='End')focusAt(ev.ctrlKey?rows.length-1:i,cells[i].length-1);
  else if(k==='PageDown')focusAt(i+page,j);else if(k==='PageUp')focusAt(i-page,j);
- else if((k==='Enter'||k===' ')&&t.tagName==='TD'){location.hash='run-'+rows[i].getAttribute('data-batch');}
+ else if((k==='Enter'||k===' ')&&t.classList.contains('c')){location.hash='run-'+rows[i].getAttribute('data-batch');}
  else return;ev.preventDefault();});
-grid.addEventListener('click',function(ev){var c=ev.target.closest&&ev.target.closest('td.c');if(c){var i=rows.indexOf(c.parentNode);focusAt(i,cells[i].indexOf(c));}});
+grid.addEventListener('click',function(ev){var c=ev.target.closest&&ev.target.closest('.c');if(c){var i=rows.indexOf(c.parentNode);focusAt(i,cells[i].indexOf(c));}});
+// One tooltip for every cell (a cell's own box would be clipped by its row's containment): its aria-label.
+var tip=document.getElementById('tip');
+function showTip(c){if(!tip)return;tip.textContent=c.getAttribute('aria-label');tip.classList.add('on');var b=c.getBoundingClientRect(),w=tip.offsetWidth,h=tip.offsetHeight;
+ var x=Math.max(4,Math.min(b.left,window.innerWidth-w-4)),y=b.bottom+4+h>window.innerHeight?b.top-h-4:b.bottom+4;tip.style.left=x+'px';tip.style.top=y+'px';}
+function hideTip(){if(tip)tip.classList.remove('on');}
+function back(){var f=document.activeElement;if(f&&f.classList&&f.classList.contains('c'))showTip(f);else hideTip();}
+grid.addEventListener('mouseover',function(ev){var c=ev.target.closest&&ev.target.closest('.c');if(c)showTip(c);else back();});
+grid.addEventListener('mouseleave',back);
+grid.addEventListener('focusin',function(ev){if(ev.target.classList.contains('c'))showTip(ev.target);else hideTip();});
+grid.addEventListener('focusout',hideTip);
+document.getElementById('grid-box').addEventListener('scroll',hideTip);
 })();
 `;

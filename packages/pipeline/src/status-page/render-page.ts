@@ -61,21 +61,26 @@ function cellTip(t: PageTask): string[] {
   return lines;
 }
 
+/**
+ * One grid row. The grid is rows of CSS grid (not a <table>): each row can then skip style and layout while it
+ * is scrolled out of view (content-visibility), which keeps 500 batches quick to draw. ARIA table roles keep
+ * its meaning for screen readers.
+ */
 function gridRow(b: PageBatch, first: boolean): string {
   const cells = b.tasks
     .map((t) => {
       const d = t.durationMs !== undefined ? formatDuration(t.durationMs) : t.state === 'waiting' ? '' : '–';
       return (
-        // The state's glyph comes from the stylesheet (td.c[data-state]::before), the full text from aria-label.
-        `<td class="c" data-task="${esc(t.task)}" data-state="${t.state}" aria-label="${attrLines(cellTip(t))}"><span>${esc(d)}</span>` +
-        `${t.retries.length > 0 ? `<span class="retries" aria-hidden="true"> ×${t.attempt}</span>` : ''}</td>`
+        // The state's glyph comes from the stylesheet (.c[data-state]::before), the full text from aria-label.
+        `<span class="c" role="cell" data-task="${esc(t.task)}" data-state="${t.state}" aria-label="${attrLines(cellTip(t))}">${esc(d)}` +
+        `${t.retries.length > 0 ? `<b aria-hidden="true"> ×${t.attempt}</b>` : ''}</span>`
       );
     })
     .join('');
   const total = b.tasks.reduce((sum, t) => sum + (taskTime(t) ?? 0), 0);
   return (
-    `<tr data-batch="${esc(b.batchId)}"><th scope="row"><a href="#run-${esc(b.batchId)}" tabindex="${first ? 0 : -1}">${esc(b.batchId)}</a></th>` +
-    `<td class="overall">${esc(b.state)}</td>${cells}<td class="num">${total > 0 ? esc(formatDuration(total)) : '–'}</td></tr>`
+    `<div class="gr" role="row" data-batch="${esc(b.batchId)}"><a role="rowheader" href="#run-${esc(b.batchId)}" tabindex="${first ? 0 : -1}">${esc(b.batchId)}</a>` +
+    `<span role="cell" class="overall" title="${esc(b.state)}">${esc(b.state)}</span>${cells}<span role="cell" class="num">${total > 0 ? esc(formatDuration(total)) : '–'}</span></div>`
   );
 }
 
@@ -213,7 +218,8 @@ function sha256(text: string): string {
  */
 export function renderStatusPage(data: StatusPageData): string {
   const now = Date.parse(data.generatedAt);
-  const taskHeads = TASK_NAMES.map((t) => `<th scope="col">${esc(t)}</th>`).join('');
+  // Task names break after the colon in the narrow task columns.
+  const taskHeads = TASK_NAMES.map((t) => `<span role="columnheader">${esc(t).replace(':', ':<wbr>')}</span>`).join('');
   const figureHeads = [
     ...ENTITIES.flatMap((e) => [`${e} files`, `${e} rows`]),
     'rows rejected',
@@ -245,14 +251,16 @@ export function renderStatusPage(data: StatusPageData): string {
     empty
       ? '<p>No batches yet: run <code>batchline run</code>.</p>'
       : `${legendStates()}<p class="hint">Newest first. Arrow keys move between cells; hover or focus a cell for its time, attempts and error; Enter (or a batch id) shows that batch's Gantt chart below.</p>` +
-        `<div class="scroll box"><table class="grid" id="grid"><thead><tr><th scope="col">batch</th><th scope="col">state</th>${taskHeads}<th scope="col">task time</th></tr></thead><tbody>` +
+        `<div class="scroll box" id="grid-box"><div class="grid" id="grid" role="table" aria-label="batches by tasks, newest first">` +
+        `<div class="gr head" role="row"><span role="columnheader">batch</span><span role="columnheader">state</span>${taskHeads}<span role="columnheader">task time</span></div>` +
         data.batches.map((b, i) => gridRow(b, i === 0)).join('') +
-        '</tbody></table></div>',
+        '</div></div><div id="tip" role="tooltip" aria-hidden="true"></div>',
     '</section>',
     `<section aria-labelledby="h-run"><h2 id="h-run">Gantt chart of the selected batch</h2><div id="gantt" aria-live="polite">` +
       `${empty ? '<p>No batches yet.</p>' : '<noscript><p>The Gantt chart is drawn by the page\'s script: allow JavaScript to see it.</p></noscript>'}</div></section>`,
-    `<section aria-labelledby="h-charts"><h2 id="h-charts">Over batches</h2>${charts(data)}</section>`,
-    `<section aria-labelledby="h-figures"><h2 id="h-figures">Per batch</h2>`,
+    // Below the fold: drawn when scrolled near (content-visibility), printed in full.
+    `<section class="later" aria-labelledby="h-charts"><h2 id="h-charts">Over batches</h2>${charts(data)}</section>`,
+    `<section class="later" aria-labelledby="h-figures"><h2 id="h-figures">Per batch</h2>`,
     empty
       ? '<p>No batches yet.</p>'
       : `<div class="scroll box"><table class="figures" id="figures"><thead><tr><th scope="col">batch</th>${figureHeads}</tr></thead><tbody>${data.batches.map(figuresRow).join('')}</tbody></table></div>`,

@@ -104,13 +104,13 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
     const expected = await auditStates(fileURLToPath(new URL(result.warehouse.replace(/^duckdb:\/\//, 'file://'))));
     const { page } = await open();
     try {
-      const rows = page.locator('#grid tbody tr');
+      const rows = page.locator('#grid .gr[data-batch]');
       expect(await rows.count()).toBe(2);
-      expect(await page.locator('#grid td.c').count()).toBe(14);
+      expect(await page.locator('#grid .c').count()).toBe(14);
       const newestFirst = [...demoBatchIds()].reverse();
-      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-batch')))).toEqual(newestFirst);
+      expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-batch')))).toEqual(newestFirst);
       for (const batchId of newestFirst) {
-        const cells = page.locator(`#grid tr[data-batch="${batchId}"] td.c`);
+        const cells = page.locator(`#grid .gr[data-batch="${batchId}"] .c`);
         const seen = await cells.evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-task'), td.getAttribute('data-state'), getComputedStyle(td, '::before').content]));
         expect(seen.map(([task]) => task)).toEqual([...TASK_NAMES]);
         for (const [task, state, text] of seen) {
@@ -126,17 +126,21 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
   it('shows each cell\'s time and attempts on focus, and moves between cells with the arrow keys', async () => {
     const { page } = await open();
     try {
-      await page.locator('#grid tbody th a').first().focus();
+      await page.locator('#grid .gr a').first().focus();
       await page.keyboard.press('ArrowRight'); // the state column is not a stop: the first task cell
-      const focused = () => page.evaluate(() => [document.activeElement?.getAttribute('data-task'), document.activeElement?.closest('tr')?.getAttribute('data-batch')]);
+      const focused = () => page.evaluate(() => [document.activeElement?.getAttribute('data-task'), document.activeElement?.closest('.gr')?.getAttribute('data-batch')]);
       expect(await focused()).toEqual(['claim:orders', demoBatchIds()[1]]);
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('ArrowRight');
       expect(await focused()).toEqual(['claim:customers', demoBatchIds()[0]]);
-      const tip = await page.evaluate(() => getComputedStyle(document.activeElement!, '::after').content);
-      expect(tip).toMatch(/claim:customers: succeeded/);
-      expect(tip).toMatch(/attempt 1/);
-      expect(tip).toMatch(/time \d/);
+      const tip = page.locator('#tip');
+      expect(await tip.isVisible()).toBe(true);
+      expect(await tip.textContent()).toMatch(/claim:customers: succeeded/);
+      expect(await tip.textContent()).toMatch(/attempt 1/);
+      expect(await tip.textContent()).toMatch(/time \d/);
+      // hovering another cell shows that one's
+      await page.locator(`#grid .gr[data-batch="${demoBatchIds()[1]}"] .c[data-task="transform"]`).hover();
+      expect(await tip.textContent()).toMatch(/^transform: succeeded/);
     } finally {
       await page.close();
     }
@@ -169,7 +173,7 @@ describe('the status page in headless Chromium, after the demo\'s two batches', 
       await page.locator(`#grid a[href="#run-${older}"]`).click();
       await expect.poll(() => page.locator('#gantt').getAttribute('data-batch')).toBe(older);
       expect(await bars.count()).toBe(7);
-      expect(await page.locator(`#grid tr.selected`).getAttribute('data-batch')).toBe(older);
+      expect(await page.locator(`#grid .gr.selected`).getAttribute('data-batch')).toBe(older);
     } finally {
       await page.close();
     }
@@ -257,9 +261,9 @@ describe('the status page in headless Chromium, with every task state, retries a
     const { page, consoleErrors } = await load();
     try {
       expect(consoleErrors).toEqual([]);
-      const states = await page.locator(`#grid tr[data-batch="${b2}"] td.c`).evaluateAll((tds) => tds.map((td) => td.getAttribute('data-state')));
+      const states = await page.locator(`#grid .gr[data-batch="${b2}"] .c`).evaluateAll((tds) => tds.map((td) => td.getAttribute('data-state')));
       expect(states).toEqual(['succeeded', 'skipped', 'running', 'succeeded', 'failed', 'waiting', 'waiting']);
-      const colours = await page.locator(`#grid tr[data-batch="${b2}"] td.c`).evaluateAll((tds) =>
+      const colours = await page.locator(`#grid .gr[data-batch="${b2}"] .c`).evaluateAll((tds) =>
         tds.map((td) => {
           const s = getComputedStyle(td);
           return [td.getAttribute('data-state'), getComputedStyle(td, '::before').content, s.color, s.backgroundColor];
@@ -304,12 +308,11 @@ describe('the status page in headless Chromium, with every task state, retries a
     const { page } = await load();
     try {
       await page.emulateMedia({ media: 'print' });
-      const box = await page.locator('#grid').evaluate((t) => getComputedStyle(t.parentElement!).maxHeight);
-      expect(box).toBe('none');
-      await page.locator('#grid tbody th a').first().focus();
+      expect(await page.locator('#grid-box').evaluate((box) => getComputedStyle(box).maxHeight)).toBe('none');
+      await page.locator('#grid .gr a').first().focus();
       await page.keyboard.press('ArrowRight');
       expect(await page.evaluate(() => document.activeElement?.getAttribute('data-task'))).toBe('claim:orders');
-      expect(await page.evaluate(() => getComputedStyle(document.activeElement!, '::after').display)).toBe('none');
+      expect(await page.locator('#tip').evaluate((tip) => [tip.classList.contains('on'), getComputedStyle(tip).display])).toEqual([true, 'none']);
       const pdf = await page.pdf({ format: 'A4', printBackground: true });
       await mkdir(outputDir, { recursive: true });
       await writeFile(path.join(outputDir, 'status-page.pdf'), pdf);
