@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type BatchId, batchIdForSchedule, toBatchId } from '@batchline/batch-id';
 import {
   type BatchLifecycle,
@@ -322,6 +324,11 @@ export function assertNotFuture(batchId: BatchId, cron: string | undefined, now:
   if (batchId > current) throw new FutureBatchError(batchId, current, cron);
 }
 
+/** A lease owner s3-lifecycle recognizes as a process on this host (dead holder: taken over at once). */
+export function runOwner(runId: string, batchId: BatchId): string {
+  return `${hostname()}:${process.pid}:${runId}/batch ${batchId}`;
+}
+
 /** What every graph run of one runBatch call shares (its own batch's and those it catches up). */
 interface RunEnv {
   readonly options: RunBatchOptions;
@@ -332,16 +339,18 @@ interface RunEnv {
   readonly onEvent: (event: RunEvent) => void;
   readonly signal: AbortSignal | undefined;
   readonly caughtUp: { batchId: BatchId; status: string; rerunTransform: boolean; error?: string }[];
+  /** One uuid per runBatch call: the lease owners of this run. */
+  readonly runId: string;
 }
 
 function lifecycleFor(env: RunEnv, batchId: BatchId, onProgress?: LifecycleOptions['onProgress']) {
   return createBatchLifecycle(env.store, {
     root: env.root,
     concurrency: env.options.concurrency ?? 16,
-    // Claim and archive hold a per-entity lease of their own. Under the run lease only one run
-    // works on this batch, so every run of it may share one owner id: a rerun after a crash then
-    // takes a claim's lease back at once instead of waiting for it to expire.
-    ...(env.options.lease === false ? {} : { lease: { owner: `batchline-run:${batchId}` } }),
+    // Claim and archive hold a per-entity lease of their own, and a new claim the entity's claim lock.
+    // The owner is `<host>:<pid>:<uuid>/batch <id>`: when a killed run left them, a run on this host sees
+    // the process is gone and takes them over at once, for this batch and for every other batch's claim.
+    ...(env.options.lease === false ? {} : { lease: { owner: runOwner(env.runId, batchId) } }),
     ...(onProgress ? { onProgress } : {}),
   });
 }
@@ -499,7 +508,7 @@ export async function runBatch(options: RunBatchOptions): Promise<RunReport> {
     warehouse = typeof options.warehouse === 'string' ? await openWarehouse(options.warehouse, { ...options.warehouseOptions, files: store }) : options.warehouse;
     if (options.setup ?? warehouse.engine === 'duckdb') await warehouse.setup();
     const sequence = new Sequence(ownLifecycle, warehouse);
-    const env: RunEnv = { options, store, root, warehouse, sequence, onEvent, signal: options.signal, caughtUp: [] };
+    const env: RunEnv = { options, store, root, warehouse, sequence, onEvent, signal: options.signal, caughtUp: [], runId: randomUUID() };
     // Refused before anything is written when it plainly cannot join (the claim's beforePin is the real guard).
     const refusal = await sequence.checkNewBatch(batchId);
     if (refusal) {

@@ -6,7 +6,9 @@ import { type BatchId, toBatchId } from '@batchline/batch-id';
 import { type FileChange, type Lease, type ObjectStore, BatchInProgressError, createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { type OpenWarehouseOptions, type Warehouse, openWarehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, type PipelineEntity } from './config.js';
+import { randomUUID } from 'node:crypto';
 import { WayOutRefusedError } from './errors.js';
+import { runOwner } from './run-batch.js';
 import { Sequence } from './sequence.js';
 
 export interface WayOutOptions {
@@ -44,8 +46,8 @@ async function withBatch<T>(
 ): Promise<T> {
   const batchId = toBatchId(options.batchId);
   const store = typeof options.store === 'string' ? openObjectStore(options.store) : options.store;
-  // The same per-batch owner as the batch's runs: an entity lease a killed run left is taken back at once.
-  const lifecycle = createBatchLifecycle(store, { root: options.root ?? '', lease: { owner: `batchline-run:${batchId}` } });
+  // An owner like a run's: leases a killed run on this host left are taken over at once.
+  const lifecycle = createBatchLifecycle(store, { root: options.root ?? '', lease: { owner: runOwner(randomUUID(), batchId) } });
   let lease: Lease;
   try {
     lease = await lifecycle.acquireRunLease(batchId, { ttlMs: (options.leaseSeconds ?? 600) * 1000 });
