@@ -126,7 +126,9 @@ export function renderStatus(status: PipelineStatus, detail: boolean): string {
   if (hold) {
     const waiting = status.sequence!.waiting;
     lines.push(
-      `sequence: batch ${hold.batchId} holds ${waiting.length === 0 ? 'no other batch' : `${waiting.length} later batch(es) back (${waiting.slice(0, 5).join(', ')}${waiting.length > 5 ? ', …' : ''})`}: ${hold.reason}`,
+      waiting.length === 0
+        ? `sequence: batch ${hold.batchId} is next to transform: ${hold.reason}`
+        : `sequence: batch ${hold.batchId} holds ${waiting.length} later batch(es) back (${waiting.slice(0, 5).join(', ')}${waiting.length > 5 ? ', …' : ''}): ${hold.reason}`,
       `next: ${hold.wayOut}`,
     );
   } else if (status.sequence) {
