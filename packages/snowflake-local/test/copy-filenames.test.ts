@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBatchId } from '@batchline/batch-id';
 import { FileObjectStore, ObjectNotFoundError } from '@batchline/s3-lifecycle';
-import { LoadMismatchError, type BatchFile, type OnErrorPolicy } from '@batchline/snowflake-loader';
+import { CorruptFileError, LoadMismatchError, type BatchFile, type OnErrorPolicy } from '@batchline/snowflake-loader';
 import type { StageFileSource } from '../src/index.js';
-import { customer, order, startHarness, type Harness } from './loader-harness.js';
+import { gzipSync } from 'node:zlib';
+import { csvLine, customer, order, startHarness, type Harness } from './loader-harness.js';
 
 const B = toBatchId('20261126T0315');
 
@@ -90,6 +91,24 @@ describe.each(['stage-relative', 'bucket-path'] as const)('METADATA$FILENAME %s'
     }
     // Rolled back: nothing of this attempt was kept.
     const [count] = await h.server.sql(`SELECT COUNT(*) AS N FROM RETAIL_DB.RETAIL_SCHEMA.ORDERS_RAW WHERE SOURCE_FILE LIKE '%present-${onError}/%'`);
+    expect(count!.N).toBe('0');
+  });
+
+  it.each(['abort', 'quarantine'] as const)('on_error %s: a truncated gzip object is a CorruptFileError naming it, and nothing is loaded', async (onError: OnErrorPolicy) => {
+    const wh = await h.warehouse();
+    await wh.setup();
+    const good = await h.put('customers', B, `gz-${onError}/customers-1`, [customer(7, 'G')]);
+    const whole = gzipSync(Buffer.from([customer(8, 'H'), customer(9, 'I')].map(csvLine).join('\n') + '\n'));
+    const cut = whole.subarray(0, whole.length - 9);
+    const key = `firehose/customers/processing/${B}/gz-${onError}/customers-2.gz`;
+    await h.store.put(key, cut);
+    const error = await wh
+      .load({ entity: 'customers', batchId: B, files: [good, { path: `gz-${onError}/customers-2.gz`, key, size: cut.length }], onError })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptFileError);
+    expect((error as CorruptFileError).file).toBe(`processing/${B}/gz-${onError}/customers-2.gz`);
+    expect((error as Error).message).toMatch(/truncated or corrupt gzip/);
+    const [count] = await h.server.sql(`SELECT COUNT(*) AS N FROM RETAIL_DB.RETAIL_SCHEMA.CUSTOMERS_RAW WHERE SOURCE_FILE LIKE '%gz-${onError}/%'`);
     expect(count!.N).toBe('0');
   });
 });

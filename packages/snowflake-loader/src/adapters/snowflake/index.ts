@@ -1,6 +1,6 @@
 // The production engine: Snowflake through snowflake-sdk (loaded on first use).
 import type { BatchId } from '@batchline/batch-id';
-import { LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from '../../errors.js';
+import { CorruptFileError, LoadMismatchError, LoadRejectedError, WarehouseConfigError, WarehouseError } from '../../errors.js';
 import { checkLoadRequest, locatedFileName, stageFileName } from '../../load-request.js';
 import * as operations from '../../operations.js';
 import { common } from '../../sql-files.js';
@@ -53,6 +53,19 @@ function matchReadFile(reported: string, location: BatchLocation, batchId: Batch
   });
 }
 
+/**
+ * A gzip object that does not decompress to its end fails COPY with 100069 ("Invalid data encountered during
+ * decompression for file: '<name>'"): the same CorruptFileError as on DuckDB, naming the file, in either onError mode.
+ */
+function corruptFile(error: unknown, entity: Entity, batchId: BatchId, location: BatchLocation, files: readonly BatchFile[]): CorruptFileError | undefined {
+  if (!(error instanceof WarehouseError)) return undefined;
+  const m = /Invalid data encountered during decompression for file: '([^']*)'(?:, compression type used: '([^']*)')?/.exec(error.message);
+  if (!m) return undefined;
+  const file = matchReadFile(m[1]!, location, batchId, files);
+  const cause = /cause: '([^']*)'/.exec(error.message)?.[1];
+  return new CorruptFileError(entity, batchId, file ? stageFileName(batchId, file.path) : m[1]!, `truncated or corrupt ${(m[2] ?? 'gzip').toLowerCase()}`, cause);
+}
+
 export class SnowflakeWarehouse implements Warehouse, SqlEngine {
   readonly engine = 'snowflake' as const;
   private closed = false;
@@ -95,7 +108,9 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         // COPY and again after the last one; a file replaced in between fails the load by name.
         if (pinned) await verifyAll(pinned, files);
         // 1. Every bad record, without loading (checks column counts, which a transforming COPY does not).
-        rejects = await this.validate(session, plan.validate, entity, batchId, location, files);
+        rejects = await this.validate(session, plan.validate, entity, batchId, location, files).catch((e: unknown) => {
+          throw corruptFile(e, entity, batchId, location, files) ?? e;
+        });
         if (rejects.length > 0 && onError === 'abort') {
           const first = rejects[0]!;
           const inFile = rejects.filter((r) => r.sourceFile === first.sourceFile).length;
@@ -103,7 +118,9 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
         }
         // 2. The load itself: exactly the manifest's files.
         for (const statement of plan.copy) {
-          const { rows } = await session.run(statement);
+          const { rows } = await session.run(statement).catch((e: unknown) => {
+            throw corruptFile(e, entity, batchId, location, files) ?? e;
+          });
           for (const row of rows) this.readCopyRow(row, entity, batchId, location, files, parsed, answered);
         }
         if (pinned) await verifyAll(pinned, files);
