@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,5 +40,25 @@ describe('DuckDB engine: files streamed from a store without local paths', () =>
     } finally {
       await wh.close();
     }
+  });
+
+  it('a load sweeps the temporary directories of loads whose process is gone (a SIGKILL leaves them), and only those', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const abandoned = path.join(tempRoot, `batchline-load-${gone}-AbCdEf`);
+    const live = path.join(tempRoot, `batchline-load-${process.pid}-other`);
+    const unrelated = path.join(tempRoot, 'someone-elses');
+    for (const d of [abandoned, live, unrelated]) {
+      await mkdir(d);
+      await writeFile(path.join(d, '0-orders.gz'), 'partial');
+    }
+    const file = await store.put('customers', B1, '2026/01/01/00/customers-1-x', '200,Customer#x,addr,1,11-111-111-1111,1.00,BUILDING,c\n');
+    const wh = await openWarehouse('duckdb://:memory:', { files: store.streamed, tempDir: tempRoot });
+    try {
+      await wh.setup();
+      expect((await wh.load({ entity: 'customers', batchId: B1, files: [file] })).rowsLoaded).toBe(1);
+    } finally {
+      await wh.close();
+    }
+    expect((await readdir(tempRoot)).sort()).toEqual([path.basename(live), 'someone-elses'].sort());
   });
 });

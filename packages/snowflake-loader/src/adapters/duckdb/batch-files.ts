@@ -1,7 +1,7 @@
 // Make each batch file readable by DuckDB as a local file: in place when the store is a local
 // directory, otherwise streamed to a temporary file (DuckDB's httpfs is not available offline).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -70,7 +70,8 @@ export async function localBatchFiles(
           }
           size = (await stat(localPath)).size;
         } else {
-          tempDir ??= mkdtemp(path.join(tempRoot ?? tmpdir(), 'batchline-load-'));
+          // Named after this process, so a later load can tell (and remove) one a killed load left behind.
+          tempDir ??= sweepAbandoned(tempRoot ?? tmpdir()).then(() => mkdtemp(path.join(tempRoot ?? tmpdir(), `batchline-load-${process.pid}-`)));
           // A plain name (index + a safe suffix such as .gz): keys are data, never a pattern DuckDB expands.
           localPath = path.join(await tempDir, `${index}${safeSuffix(file.path)}`);
           size = await download(pinned ? () => pinned.openPinned(file) : () => source.get(file.key), localPath);
@@ -145,5 +146,26 @@ async function gzipDamage(file: string): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+/** Remove the temporary directories of loads whose process is gone (SIGKILL leaves them). Best effort. */
+async function sweepAbandoned(root: string): Promise<void> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = /^batchline-load-(\d+)-/.exec(name)?.[1];
+      if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) return;
+      await rm(path.join(root, name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
