@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -210,4 +210,41 @@ describe('pipeline.yml', () => {
     expect(write!.run).toContain('--html "$RUNNER_TEMP/batchline-status-$BATCH_ID.html"');
     expect(upload!.with).toMatchObject({ path: '${{ runner.temp }}/batchline-status-${{ needs.plan.outputs.batch-id }}.html', archive: false });
   });
+});
+
+describe('batchline status --html', () => {
+  it('prints the page on stdout with -, keeps --limit, and writes a file atomically with its directory', async () => {
+    const { demo, demoBatchIds } = await import('../src/demo.js');
+    const { runCli } = await import('../src/cli-program.js');
+    const base = await mkdtemp(path.join(tmpdir(), 'batchline-status-html-'));
+    try {
+      const result = await demo({ dir: base, scale: 0.002 });
+      const cli = async (...args: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runCli(['status', ...args, '--store', result.store, '--warehouse', result.warehouse], {
+          stdout: (t) => out.push(t),
+          stderr: (t) => err.push(t),
+          env: {},
+          cwd: base,
+        });
+        return { code, stdout: out.join(''), stderr: err.join('') };
+      };
+      const rows = (html: string) => [...html.matchAll(/<div class="gr" role="row" data-batch="(\d{8}T\d{4})">/g)].map((m) => m[1]);
+      const all = await cli('--html', '-');
+      expect(all.code).toBe(0);
+      expect(all.stdout.startsWith('<!doctype html>')).toBe(true);
+      expect(rows(all.stdout)).toEqual([...demoBatchIds()].reverse());
+      const one = await cli('--html', '-', '--limit', '1');
+      expect(rows(one.stdout)).toEqual([demoBatchIds()[1]]);
+      const written = await cli('--html', 'pages/today/status.html');
+      expect(written.code).toBe(0);
+      expect(written.stdout).toBe('');
+      expect(written.stderr).toContain(`status page with 2 batches written to ${path.join(base, 'pages/today/status.html')}`);
+      expect(rows(await readFile(path.join(base, 'pages/today/status.html'), 'utf8'))).toEqual([...demoBatchIds()].reverse());
+      expect(await readdir(path.join(base, 'pages/today'))).toEqual(['status.html']); // no temporary file left
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
