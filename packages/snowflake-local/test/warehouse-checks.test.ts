@@ -1,6 +1,7 @@
 // checkWarehouse (batchline doctor's warehouse part) through snowflake-sdk against snowflake-local: what it finds
 // before `batchline setup` (with the fix), after it, and that it leaves nothing behind.
 import { randomUUID } from 'node:crypto';
+import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkWarehouse, openWarehouse, WarehouseConfigError, warehouseProbeRecord } from '@batchline/snowflake-loader';
 import { startSnowflakeLocal } from '../src/index.js';
@@ -65,5 +66,27 @@ describe('checkWarehouse on Snowflake', () => {
       expect(await h.server.sql(`SELECT COUNT(*) AS N FROM RETAIL_DB.RETAIL_SCHEMA.${table}`)).toEqual([{ N: '0' }]);
     }
     expect(h.server.openTransactions()).toEqual([]);
+  });
+
+  it('a table locked by a dead run: reported as locked (with SYSTEM$ABORT_TRANSACTION), without a long wait', async () => {
+    const connection = snowflake.createConnection({
+      accessUrl: h.server.accessUrl,
+      account: h.server.account,
+      username: 'dead_run',
+      password: randomUUID(),
+      database: 'RETAIL_DB',
+      schema: 'RETAIL_SCHEMA',
+    } as snowflake.ConnectionOptions);
+    await new Promise<void>((resolve, reject) => connection.connect((e) => (e ? reject(e) : resolve())));
+    for (const sqlText of ['BEGIN', 'DELETE FROM CUSTOMERS_RAW WHERE 1 = 0']) {
+      await new Promise<void>((resolve, reject) => connection.execute({ sqlText, complete: (e) => (e ? reject(e) : resolve()) }));
+    }
+    const checks = await checkWarehouse(h.server.warehouseUrl({ warehouse: 'LOAD_WH' }), { env: { ...env, SNOWFLAKE_LOCK_TIMEOUT: '1' } });
+    const locks = checks.find((c) => c.id === 'locks')!;
+    expect(locks.ok).toBe(false);
+    expect(locks.detail).toMatch(/CUSTOMERS_RAW/);
+    expect(locks.fix).toMatch(/SYSTEM\$ABORT_TRANSACTION/);
+    const [dead] = h.server.openTransactions().filter((t) => t.user === 'DEAD_RUN');
+    await h.server.abortTransaction(dead!.sessionId);
   });
 });

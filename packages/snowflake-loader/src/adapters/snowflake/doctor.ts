@@ -6,6 +6,7 @@ import { inlineIdentifier, inlineStringList, renderStatements, SqlTemplateError,
 import type { WarehouseCheck } from '../../warehouse-checks.js';
 import type { Entity } from '../../warehouse-contract.js';
 import type { SnowflakeConfig } from './config.js';
+import { WarehouseLockedError } from '../../errors.js';
 import { connect, disconnect, SnowflakeSession } from './connection.js';
 import { sessionStatements } from './statements.js';
 
@@ -23,6 +24,10 @@ export const PROBE_RECORDS: Record<Entity, string> = {
   customers: '1,Customer#000000001,1 Probe St,1,10-111-222-3333,1.00,BUILDING,batchline doctor probe\n',
 };
 
+/** How long a doctor statement waits for a table lock before it reports the table as busy. */
+const DOCTOR_LOCK_TIMEOUT_SECONDS = 10;
+const LOCKED_FIX =
+  'Another transaction holds the table: rerun `batchline doctor` when no run is active; if none is, a killed run left its transaction open: SELECT SYSTEM$ABORT_TRANSACTION(<id>) (README, "Locks left by a killed run")';
 const SETUP_FIX = 'Run `batchline setup` as the loader role (file format, stages, tables); see the README, "Running against real AWS and Snowflake"';
 const ADMIN_FIX = 'An admin runs sql/snowflake/admin/*.sql (`batchline-warehouse print-setup snowflake-admin` renders them): database, schema, integration, role and grants';
 
@@ -80,7 +85,8 @@ export async function checkSnowflake(config: SnowflakeConfig, probe?: StageProbe
   }
   const session = new SnowflakeSession(connection);
   try {
-    await runAll(session, sessionStatements(config));
+    // A DELETE locks its table even when it deletes nothing: never wait long behind a running load (or make it wait).
+    await runAll(session, sessionStatements({ ...config, lockTimeoutSeconds: Math.min(config.lockTimeoutSeconds, DOCTOR_LOCK_TIMEOUT_SECONDS) }));
     const row = (await session.run(renderStatements(sfSql.doctor.whoami)[0]!)).rows[0];
     checks.push({ id: 'login', title: `log in to ${config.account} (${config.authenticator})`, ok: true, detail: `logged in as ${cell(row, 'USER_NAME') ?? '?'}` });
     const role = cell(row, 'ROLE_NAME');
@@ -113,12 +119,18 @@ export async function checkSnowflake(config: SnowflakeConfig, probe?: StageProbe
 
     const missing: string[] = [];
     const refused: string[] = [];
+    const locked: string[] = [];
     for (const table of setupTables()) {
       try {
         await rolledBack(session, () => runAll(session, renderStatements(sfSql.doctor.tablePrivileges, { TABLE: inlineIdentifier(table, 'table') })));
       } catch (error) {
-        (/does not exist/i.test(errorText(error)) ? missing : refused).push(`${table}: ${errorText(error).split('\n')[0]}`);
+        const line = `${table}: ${errorText(error).split('\n')[0]}`;
+        if (error instanceof WarehouseLockedError) locked.push(line);
+        else (/does not exist/i.test(errorText(error)) ? missing : refused).push(line);
       }
+    }
+    if (locked.length > 0) {
+      checks.push({ id: 'locks', title: 'no table is locked by another transaction', ok: false, detail: locked.join('; '), fix: LOCKED_FIX });
     }
     checks.push({
       id: 'tables',
