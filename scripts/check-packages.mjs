@@ -83,6 +83,9 @@ try {
     if (readFileSync(path.join(root, 'LICENSE'), 'utf8') !== readFileSync(path.join(published.find((p) => p.name === name).dir, 'LICENSE'), 'utf8')) {
       missing.push('LICENSE identical to the repository root LICENSE');
     }
+    // A README link that leaves the package points at nothing once installed: it must be an absolute URL.
+    const readme = readFileSync(path.join(published.find((p) => p.name === name).dir, 'README.md'), 'utf8');
+    for (const [, target] of readme.matchAll(/\]\((\.\.\/[^)]*)\)/g)) missing.push(`README link ${target} (outside the package: use the repository URL)`);
     if (missing.length === 0 && stray.length === 0) console.log(`  ${name}: LICENSE, README.md, dist/ (${files.length} files)`);
     else {
       failures++;
