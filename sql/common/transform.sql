@@ -18,6 +18,8 @@
 -- keep per batch (ORDER_ARRIVALS: each batch's first fulfilled line per order; CUSTOMER_VERSIONS: each batch's
 -- last line per customer; state-*.sql) and ORDERS_WAITING (orphans, written below), each looked up by the keys
 -- of this batch; the engines prune by the key range (rows are stored sorted by key within each batch).
+-- Lookups are inner joins against this batch's distinct keys, not IN (subquery): DuckDB may build a semi join's
+-- hash table on the state table (millions of rows) instead of on the batch's keys.
 
 DELETE FROM ORDER_LEDGER WHERE BATCH_NO = {{BATCH_NO}};
 
@@ -28,10 +30,10 @@ WITH batch_orders AS (
   WHERE BATCH_NO = {{BATCH_NO}}
 ),
 delivered_before AS (
-  SELECT DISTINCT O_ORDERKEY
-  FROM ORDER_ARRIVALS
-  WHERE BATCH_NO < {{BATCH_NO}}
-    AND O_ORDERKEY IN (SELECT O_ORDERKEY FROM batch_orders)
+  SELECT DISTINCT a.O_ORDERKEY
+  FROM ORDER_ARRIVALS a
+  JOIN batch_orders b ON b.O_ORDERKEY = a.O_ORDERKEY
+  WHERE a.BATCH_NO < {{BATCH_NO}}
 ),
 new_orders AS (
   SELECT b.O_ORDERKEY, b.O_CUSTKEY, b.O_ORDERDATE, b.O_TOTALPRICE
@@ -40,10 +42,10 @@ new_orders AS (
   WHERE d.O_ORDERKEY IS NULL
 ),
 known_customers AS (
-  SELECT DISTINCT C_CUSTKEY
-  FROM CUSTOMER_VERSIONS
-  WHERE BATCH_NO <= {{BATCH_NO}}
-    AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM new_orders)
+  SELECT DISTINCT v.C_CUSTKEY
+  FROM CUSTOMER_VERSIONS v
+  JOIN (SELECT DISTINCT O_CUSTKEY FROM new_orders) n ON n.O_CUSTKEY = v.C_CUSTKEY
+  WHERE v.BATCH_NO <= {{BATCH_NO}}
 ),
 batch_customers AS (
   SELECT C_CUSTKEY
@@ -51,10 +53,10 @@ batch_customers AS (
   WHERE BATCH_NO = {{BATCH_NO}}
 ),
 known_before AS (
-  SELECT DISTINCT C_CUSTKEY
-  FROM CUSTOMER_VERSIONS
-  WHERE BATCH_NO < {{BATCH_NO}}
-    AND C_CUSTKEY IN (SELECT C_CUSTKEY FROM batch_customers)
+  SELECT DISTINCT v.C_CUSTKEY
+  FROM CUSTOMER_VERSIONS v
+  JOIN batch_customers b ON b.C_CUSTKEY = v.C_CUSTKEY
+  WHERE v.BATCH_NO < {{BATCH_NO}}
 ),
 arriving_customers AS (
   SELECT b.C_CUSTKEY
@@ -84,8 +86,8 @@ SELECT
   'late',
   {{BATCH_NO}}
 FROM ORDERS_WAITING w
-WHERE w.BATCH_NO < {{BATCH_NO}}
-  AND w.O_CUSTKEY IN (SELECT C_CUSTKEY FROM arriving_customers);
+JOIN arriving_customers a ON a.C_CUSTKEY = w.O_CUSTKEY
+WHERE w.BATCH_NO < {{BATCH_NO}};
 
 DELETE FROM ORDERS_WAITING WHERE BATCH_NO = {{BATCH_NO}};
 
@@ -104,11 +106,11 @@ WITH counted AS (
   WHERE BATCH_NO = {{BATCH_NO}} AND OUTCOME <> 'orphan'
 ),
 customer_latest AS (
-  SELECT C_CUSTKEY, C_NAME
-  FROM CUSTOMER_VERSIONS
-  WHERE BATCH_NO <= {{BATCH_NO}}
-    AND C_CUSTKEY IN (SELECT O_CUSTKEY FROM counted)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY C_CUSTKEY ORDER BY BATCH_NO DESC) = 1
+  SELECT v.C_CUSTKEY, v.C_NAME
+  FROM CUSTOMER_VERSIONS v
+  JOIN (SELECT DISTINCT O_CUSTKEY FROM counted) k ON k.O_CUSTKEY = v.C_CUSTKEY
+  WHERE v.BATCH_NO <= {{BATCH_NO}}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY v.C_CUSTKEY ORDER BY v.BATCH_NO DESC) = 1
 )
 SELECT
   c.C_NAME,

@@ -49,7 +49,7 @@ function violations(statement: string, plan: Scan[], batchId: string, text = sta
       if (!only.test(scan.filters)) wrong.push(`${scan.table} scanned without BATCH_ID='${batchId}' or BATCH_NO=${batchNo} (filters: ${scan.filters || 'none'}) in: ${statement}`);
     } else if (STATE_TABLES.has(scan.table)) {
       // The bound is in the scan, or the optimizer dropped it because every row meets it (BATCH_NO <= the newest).
-      const bounded = new RegExp(`BATCH_NO(=|<|<=)${batchNo}`).test(scan.filters) || new RegExp(`FROM ${scan.table}\\s+(\\w+\\s+)?WHERE[^;]*?BATCH_NO (=|<|<=) ${batchNo}\\b`).test(text);
+      const bounded = new RegExp(`BATCH_NO(=|<|<=)${batchNo}`).test(scan.filters) || new RegExp(`FROM ${scan.table}\\b[^;]*?WHERE[^;]*?BATCH_NO (=|<|<=) ${batchNo}\\b`).test(text);
       if (!bounded) wrong.push(`${scan.table} scanned without a BATCH_NO bound (filters: ${scan.filters || 'none'}) in: ${statement}`);
     } else if (!SCAN_TABLES.has(scan.table)) {
       wrong.push(`unexpected table ${scan.table} in: ${statement}`);
