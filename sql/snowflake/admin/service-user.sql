@@ -1,6 +1,6 @@
 -- Admin part 4 of 4 (SECURITYADMIN / USERADMIN): the service user GitHub Actions logs in as with its OIDC token
 -- (authenticator WORKLOAD_IDENTITY). No password, no key: Snowflake trusts tokens from the issuer for exactly this
--- repository and branch (the subject becomes repo:<org>/<repo>:environment:<name> when the job uses an environment).
+-- repository and branch (when the job uses an environment, the subject ends in environment:<name> instead of the ref).
 -- Replace the placeholders by hand (see sql/README.md), or render them with `batchline-warehouse print-setup snowflake-admin`.
 CREATE USER IF NOT EXISTS {{USER}}
   TYPE = SERVICE
