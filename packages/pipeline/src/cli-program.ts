@@ -14,6 +14,7 @@ import { type HookPoint, assertNotFuture, runBatch } from './run-batch.js';
 import { pipelineStatus, renderStatus } from './status.js';
 import { releaseBatch, repinBatch } from './ways-out.js';
 import { writeStatusPage } from './status-page/index.js';
+import { watchStatus } from './status-watch.js';
 import type { TaskName } from './config.js';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or config, 75 the batch is in progress elsewhere (EX_TEMPFAIL). */
@@ -32,6 +33,8 @@ export interface CliIo {
   readonly demo?: (options: DemoCliOptions, io: CliIo) => Promise<number>;
   /** Aborted on SIGINT/SIGTERM: the run stops starting tasks, aborts running ones and releases its lease. */
   readonly signal?: AbortSignal;
+  /** stdout is a terminal (`status --watch` clears the screen between refreshes). */
+  readonly isTTY?: boolean;
   /** The signal that interrupted the process, if one did (the exit code becomes 130 or 143). */
   readonly interruptedBy?: () => NodeJS.Signals | undefined;
 }
@@ -52,6 +55,14 @@ function parseBatchOption(value: string): BatchId {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+function parseWatchSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0.2 || n > 3600) {
+    throw new InvalidArgumentError(`expected seconds between 0.2 and 3600, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 function parseScale(value: string): number {
@@ -274,7 +285,26 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
     }, 20)
     .option('--json', 'print the status as JSON', false)
     .option('--html <file>', 'write a self-contained HTML status page (grid, charts, Gantt chart) to <file>, or - for stdout; --limit defaults to 100 here')
-    .action(async (flags: CommonFlags & { batch?: BatchId; limit: number; html?: string }, command: Command) => {
+    .option('--watch [seconds]', 'show the table again every <seconds> (default 2) until Ctrl-C', parseWatchSeconds)
+    .action(async (flags: CommonFlags & { batch?: BatchId; limit: number; html?: string; watch?: number | true; json?: boolean }, command: Command) => {
+      if (flags.watch !== undefined) {
+        if (flags.html !== undefined || flags.json) throw new UsageError('--watch shows the table; it does not go with --html or --json');
+        // Each refresh is a plain `status` of its own: the warehouse is opened and closed every time.
+        const again = ['status', ...(flags.config ? ['--config', flags.config] : []), ...(flags.store ? ['--store', flags.store] : []),
+          ...(flags.warehouse ? ['--warehouse', flags.warehouse] : []), ...(flags.batch ? ['--batch', flags.batch] : []), '--limit', String(flags.limit)];
+        await watchStatus({
+          render: async () => {
+            const out: string[] = [];
+            const code = await runCli(again, { ...io, stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
+            return code === EXIT.ok ? out.join('') : `${out.join('')}(status exited ${code})\n`;
+          },
+          everySeconds: flags.watch === true ? 2 : flags.watch,
+          write: io.stdout,
+          clear: io.isTTY ?? false,
+          ...(io.signal ? { signal: io.signal } : {}),
+        });
+        return;
+      }
       const config = configFrom(flags, io);
       const store = openObjectStore(config.store);
       const lifecycle = createBatchLifecycle(store, { root: config.root });

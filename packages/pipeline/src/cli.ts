@@ -96,6 +96,7 @@ const code = await runCli(process.argv.slice(2), {
   ...(hook ? { hook } : {}),
   signal: interrupt.signal,
   interruptedBy: () => interruptedBy,
+  isTTY: process.stdout.isTTY === true,
 });
 process.exitCode = code;
 // The report is out and the lease released. Work abandoned in the background (an attempt that did not stop

@@ -243,8 +243,53 @@ describe('batchline status --html', () => {
       expect(written.stderr).toContain(`status page with 2 batches written to ${path.join(base, 'pages/today/status.html')}`);
       expect(rows(await readFile(path.join(base, 'pages/today/status.html'), 'utf8'))).toEqual([...demoBatchIds()].reverse());
       expect(await readdir(path.join(base, 'pages/today'))).toEqual(['status.html']); // no temporary file left
+
+      // --watch: the table again and again (the warehouse reopened each time) until the signal stops it.
+      const stop = new AbortController();
+      const refreshes: string[] = [];
+      const code = await runCli(['status', '--watch', '0.2', '--store', result.store, '--warehouse', result.warehouse], {
+        stdout: (t) => {
+          refreshes.push(t);
+          if (refreshes.length === 2) stop.abort();
+        },
+        stderr: () => undefined,
+        env: {},
+        cwd: base,
+        signal: stop.signal,
+      });
+      expect(code).toBe(0);
+      expect(refreshes).toHaveLength(2);
+      for (const text of refreshes) {
+        for (const id of demoBatchIds()) expect(text).toContain(id);
+        expect(text).toMatch(/refreshing every 0\.2 s · Ctrl-C stops\n$/);
+        expect(text).not.toContain('\x1b[2J'); // not a terminal: no screen clearing
+      }
+      expect((await cli('--watch', '--json')).code).toBe(2);
+      expect((await cli('--watch', '0')).code).toBe(2);
     } finally {
       await rm(base, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('status --watch loop', () => {
+  it('shows a failed refresh and tries again; clears a terminal between refreshes', async () => {
+    const { watchStatus } = await import('../src/status-watch.js');
+    let calls = 0;
+    const out: string[] = [];
+    const shown = await watchStatus({
+      render: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('warehouse busy');
+        return `table ${calls}\n`;
+      },
+      everySeconds: 0.01,
+      write: (t) => out.push(t),
+      clear: true,
+      times: 2,
+    });
+    expect(shown).toBe(2);
+    expect(out[0]).toMatch(/^\x1b\[H\x1b\[2Jstatus failed: warehouse busy\n/);
+    expect(out[1]).toMatch(/^\x1b\[H\x1b\[2Jtable 2\n/);
+  });
 });
