@@ -112,7 +112,7 @@ describe('batchline doctor', () => {
   it('fails against a store without conditional writes, naming the fix, and prints a table by default', async () => {
     const duck = `duckdb://${path.join(dir, 'w.duckdb')}`;
     const result = await runCli(['doctor', '--store', `s3://${plainStore.bucket}`, '--warehouse', duck], { cwd: dir, env: env(plain) });
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^FAIL {2}store: a second putIfAbsent \(If-None-Match: \*\) of one key loses/m);
     expect(result.stdout).toMatch(/fix: Use a store that enforces conditional writes/);
     expect(result.stdout).toMatch(/^PASS {2}store: a missing key reads as absent/m);
@@ -152,12 +152,13 @@ describe('run refuses a store that ignores conditional writes', () => {
     const unsafe = await runCli([...args, '--unsafe-ignore-conditional-writes'], { cwd: dir, env: env(plain) });
     expect(unsafe.stderr).toMatch(/--unsafe-ignore-conditional-writes/);
     expect(unsafe.stderr).not.toMatch(/does not enforce conditional writes/);
-    expect(unsafe.code).toBe(0);
+    expect(unsafe.code, unsafe.stderr).toBe(0);
   });
 
   it('checks a good store once, then trusts the marker under _batchline/', async () => {
     const duck = `duckdb://${path.join(dir, 'run2.duckdb')}`;
     const result = await runCli(['run', '--batch', '20261126T0300', '--store', `s3://${goodStore.bucket}`, '--warehouse', duck], { cwd: dir, env: env(good) });
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/conditional writes/);
     expect(await keys(goodStore)).toContain(`${ROOT}_batchline/store-checks/conditional-writes.json`);
   });
