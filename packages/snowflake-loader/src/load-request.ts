@@ -74,6 +74,12 @@ function checkFile(file: BatchFile, seen: Set<string>, location: BatchLocation, 
       `Batch file ${JSON.stringify(path)} has object key ${JSON.stringify(file.key.slice(0, 1100))}; expected a key ending in ${JSON.stringify(located)} (location '${location}')`,
     );
   }
+  // s3-lifecycle owns the layout: a stage path it handed over must be where both engines read.
+  if (file.stagePath !== undefined && file.stagePath !== located) {
+    throw new LoadInputError(
+      `Batch file ${JSON.stringify(path)} has stage path ${JSON.stringify(file.stagePath.slice(0, 1100))}; expected ${JSON.stringify(located)} (location '${location}')`,
+    );
+  }
   if (!Number.isSafeInteger(file.size) || file.size < 0) {
     throw new LoadInputError(`Batch file ${JSON.stringify(path)} has size ${String(file.size)}; expected a non-negative integer`);
   }
