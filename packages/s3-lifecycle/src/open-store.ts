@@ -52,7 +52,7 @@ export function parseStoreUrl(url: unknown, cwd: string = process.cwd()): StoreL
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     let prefix = slash === -1 ? '' : rest.slice(slash + 1);
     if (bucket === '') throw new InvalidStoreUrlError(url, 'no bucket');
-    if (!BUCKET.test(bucket) || bucket.includes('..')) throw new InvalidStoreUrlError(url, `bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name (3-63 of a-z 0-9 . -)`);
+    if (!BUCKET.test(bucket) || bucket.includes('..')) throw new InvalidStoreUrlError(url, `Invalid S3 bucket name ${JSON.stringify(bucket)}: expected 3-63 characters of a-z, 0-9, "." and "-", a letter or digit at both ends`);
     if (prefix.split('/').some((segment) => segment === '..' || segment === '.')) throw new InvalidStoreUrlError(url, 'a "." or ".." segment in the prefix');
     if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
     return { kind: 's3', bucket, prefix };

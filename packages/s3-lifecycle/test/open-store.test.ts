@@ -41,7 +41,7 @@ describe('store URLs are checked where they enter (issue 11)', () => {
     ['file:///dir/%00x', /NUL/],
     ['file://', /no directory/],
     ['s3://', /no bucket/],
-    ['s3://Bad_Bucket/x', /not a valid S3 bucket name/],
+    ['s3://Bad_Bucket/x', /Invalid S3 bucket name "Bad_Bucket": expected 3-63 characters/],
     ['s3://acme-data/x?versionId=1', /query \(\?\) or fragment/],
     ['s3://acme-data/a/../b', /"\." or "\.\." segment/],
     ['ftp://x', /unknown scheme/],
