@@ -18,6 +18,15 @@ export async function publishToGitHubActions(report: RunReport): Promise<void> {
     if (t.state === 'failed') core.error(`${t.task} failed (attempt ${t.attempt}): ${t.error ?? 'unknown error'}`, { title: `batch ${report.batchId}: ${t.task}` });
     if (t.rejected) core.warning(`${t.task}: ${t.rejected} rows rejected`, { title: `batch ${report.batchId}: rejected rows` });
   }
+  // The sequence: a transform waiting for an earlier batch, or an earlier id refused, says what to run.
+  const waitingFor = report.sequence?.waitingFor;
+  if (waitingFor) {
+    core.error(`waits for batch ${waitingFor.batchId} (${waitingFor.reason}); ${waitingFor.wayOut}`, { title: `batch ${report.batchId}: waiting` });
+  }
+  if (report.status === 'superseded') core.notice(report.error ?? 'superseded', { title: `batch ${report.batchId}: superseded` });
+  for (const c of report.sequence?.caughtUp ?? []) {
+    core.notice(`batch ${c.batchId} ${c.rerunTransform ? 're-transformed' : 'caught up'}: ${c.status}`, { title: `batch ${report.batchId}: sequence` });
+  }
   if (report.curated.pendingOrphans) {
     core.notice(`${report.curated.pendingOrphans} fulfilled orders wait for their customer`, { title: `batch ${report.batchId}: orphan orders` });
   }
@@ -28,7 +37,14 @@ export async function publishToGitHubActions(report: RunReport): Promise<void> {
   const header = (cells: string[]) => cells.map((data) => ({ data: esc(data), header: true }));
   const body = (table: string[][]) => table.slice(1).map((r) => r.map(esc));
   const gantt = mermaidGantt(report);
-  const verdict = report.status === 'succeeded' ? (report.empty ? 'succeeded (empty batch)' : 'succeeded') : 'failed';
+  const verdict =
+    report.status === 'succeeded'
+      ? report.empty
+        ? 'succeeded (empty batch)'
+        : 'succeeded'
+      : report.status === 'waiting'
+        ? `waiting for batch ${report.sequence?.waitingFor?.batchId ?? 'an earlier batch'}`
+        : report.status;
   await core.summary
     .addHeading(`batchline batch ${report.batchId}: ${verdict}`, 2)
     .addHeading('Tasks', 3)
