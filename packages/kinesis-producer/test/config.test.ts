@@ -15,6 +15,13 @@ afterEach(async () => {
 });
 
 describe('agent.json', () => {
+  it('reads an agent.json saved with a UTF-8 byte-order mark', async () => {
+    const file = path.join(dir, 'agent-bom.json');
+    await writeFile(file, `\uFEFF${JSON.stringify({ flows: [{ filePattern: '/tmp/orders.csv', deliveryStream: 'orders' }] })}`);
+    const cfg = await loadAgentConfig(file);
+    expect(cfg.flows.map((f) => [f.filePattern, f.deliveryStream])).toEqual([['/tmp/orders.csv', 'orders']]);
+  });
+
   it('takes the supported options and reports every other one by name', async () => {
     const file = path.join(dir, 'agent.json');
     await writeFile(

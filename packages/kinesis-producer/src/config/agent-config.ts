@@ -67,7 +67,8 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte-order mark; it is not part of the JSON.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new ConfigError(`Agent config ${JSON.stringify(file)} is not valid JSON: ${(err as Error).message}`);
   }
