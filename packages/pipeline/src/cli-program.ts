@@ -110,7 +110,12 @@ async function guardStore(config: BatchlineConfig, flags: { unsafeIgnoreConditio
     io.stderr('warning: --unsafe-ignore-conditional-writes: the store is not checked for conditional writes; never run two runners on it\n');
     return;
   }
-  await requireConditionalWrites(openObjectStore(config.store), { root: config.root });
+  const store = openObjectStore(config.store);
+  try {
+    await requireConditionalWrites(store, { root: config.root });
+  } finally {
+    await (store as { close?: () => Promise<void> }).close?.();
+  }
 }
 
 function configFrom(flags: CommonFlags, io: CliIo): BatchlineConfig {

@@ -66,6 +66,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (written.length > 0) await store.deleteMany(written).catch(() => undefined);
   }
   if (options.extraChecks) checks.push(...(await options.extraChecks()));
+  // A store opened here from its URL is closed here (an S3 store may hold copy threads and sockets).
+  if (typeof options.store === 'string') await (store as { close?: () => Promise<void> }).close?.();
   return { ok: checks.every((c) => c.ok), store: store.location, warehouse: options.warehouse.split('?')[0]!, checks };
 }
 
