@@ -247,11 +247,22 @@ const CASES: Case[] = [
     says: /implausibly far ahead[^]*delete the lease object "_batchline\/leases\/runs\/20260101T0000.json"/,
   },
   // The other bins' inputs.
+  {
+    name: 'batchline produce with a corrupt checkpoint file',
+    args: (ws) => ['produce', '--file', path.join(ws.root, 'orders.csv'), '--stream', 'orders', '--checkpoint-file', path.join(ws.root, 'cp.json'), '--drain', '--store', ws.store],
+    prepare: async (ws) => {
+      await writeFile(path.join(ws.root, 'orders.csv'), '1,7,F,10.25,2024-03-01,1-URGENT,Clerk#1,0,c\n');
+      await writeFile(path.join(ws.root, 'cp.json'), '{"files": [half');
+    },
+    code: 2,
+    names: (ws) => JSON.stringify(path.join(ws.root, 'cp.json')),
+    says: /is not valid JSON[^]*move it away to start over/,
+  },
   { name: 'batchline produce --landing-prefix without =', args: (ws) => ['produce', '--file', path.join(ws.root, 'none.csv'), '--stream', 'orders', '--landing-prefix', 'orders', '--drain'], code: 2, names: () => 'got "orders"', says: /must look like stream=prefix\// },
 ];
 
 describe.concurrent('hostile inputs: exit code, the value named, store and warehouse untouched', () => {
-  it.each(CASES)('$name', async (c) => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const ws = await workspace(c.name);
     await c.prepare?.(ws);
     const before = await tree(ws.root);
