@@ -204,14 +204,24 @@ export async function runTaskGraph<Name extends string, Ctx>(options: RunGraphOp
     let attemptStartedAt = startedAt;
     try {
       if (spec.gate) {
-        try {
-          await spec.gate(context, signal);
-        } catch (err) {
-          if (!isWaitingError(err)) throw new AbortError(asError(err));
-          stopped = true;
-          outcomes.set(spec.name, { name: spec.name, state: 'waiting', attempt, error: asError(err) });
-          onEvent?.({ type: 'waiting', task: spec.name, error: asError(err) });
-          return;
+        // The gate reads and writes shared state too: a transient error is retried per the task's policy.
+        const gatePolicy = options.policy(spec.name);
+        for (let tries = 0; ; tries++) {
+          try {
+            await spec.gate(context, signal);
+            break;
+          } catch (err) {
+            if (isWaitingError(err)) {
+              stopped = true;
+              outcomes.set(spec.name, { name: spec.name, state: 'waiting', attempt, error: asError(err) });
+              onEvent?.({ type: 'waiting', task: spec.name, error: asError(err) });
+              return;
+            }
+            if (tries >= gatePolicy.retries || isPermanentError(err) || isPermanent(asError(err)) || signal?.aborted) throw new AbortError(asError(err));
+            const delayMs = gatePolicy.backoffMs * 2 ** tries;
+            onEvent?.({ type: 'retry', task: spec.name, attempt, error: asError(err), delayMs });
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+          }
         }
       }
       const policy = options.policy(spec.name);

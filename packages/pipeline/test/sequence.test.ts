@@ -183,3 +183,20 @@ describe('replay of an earlier batch after later ones (cascade)', () => {
     await expectInOrder(bench);
   });
 });
+
+describe('situation 8 (the crash): a task that fails while its "during" hook runs', () => {
+  it('is a failed task in the report and in BATCH_AUDIT, never an unhandled rejection', async () => {
+    bench = await openBench();
+    await bench.land({ entity: 'orders', path: 'a/o', orders: [order(1, 1, 100, { bad: true })] });
+    await bench.land({ entity: 'customers', path: 'a/c', customers: [customer(1)] });
+    // The hook outlives the load: the load's rejection arrives while the runner is still in the hook.
+    const report = await bench.run(A, {
+      hook: async (task, point) => {
+        if (task === 'load:orders' && point === 'during') await new Promise((resolve) => setTimeout(resolve, 1500));
+      },
+    });
+    expect(report.status).toBe('failed');
+    expect(report.failedTask).toBe('load:orders');
+    expect((await bench.warehouse.readTasks(A as never)).find((t) => t.task === 'load:orders')?.state).toBe('failed');
+  });
+});
