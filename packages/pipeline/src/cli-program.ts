@@ -400,6 +400,8 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       let batchId = flags.batch;
       if (!batchId) batchId = batchIdForSchedule(configFrom(flags, io).cron, flags.at ?? new Date());
       if (flags.mode === 'replay' && !flags.batch) throw new UsageError('--mode replay needs --batch: a replay names the batch it repeats');
+      // A dispatched id after the current slot fails here, before the run job gets any credential.
+      if (flags.batch) assertNotFuture(flags.batch, configFrom(flags, io).cron, flags.at ?? new Date());
       io.stdout(`${batchId}\n`);
       if (inGitHubActions(io.env)) publishPlan(batchId, flags.mode);
     });

@@ -87,3 +87,15 @@ describe('batchline CLI: the sequence and its ways out', () => {
     expect(archived.err).toContain('batchline replay --batch 20260105T0015');
   });
 });
+
+describe('batchline plan', () => {
+  it('refuses a dispatched id after the current slot (exit 2), and accepts the current one', async () => {
+    const at = '2026-11-30T17:20:00Z';
+    const future = await cli('plan', '--batch', '20261130T1730', '--at', at);
+    expect(future.code).toBe(2);
+    expect(future.err).toContain('current slot 20261130T1715');
+    const current = await cli('plan', '--batch', '20261130T1715', '--at', at);
+    expect(current.code).toBe(0);
+    expect(current.out.trim()).toBe('20261130T1715');
+  });
+});
