@@ -62,6 +62,7 @@ function expectedCalls() {
     claimed: `2 files, ${Buffer.byteLength(ORDERS) + Buffer.byteLength(CUSTOMERS)} bytes`,
     warehouse: `${records} rows loaded, ${customerDays.size} curated, ${fulfilled.length} fulfilled`,
     archived: 'archived 1',
+    s3Store: 's3://smoke-bucket/prefix/',
     producer: `${Buffer.byteLength(ORDERS)} bytes landed, same as the records: true`,
     snowflakeWithoutDriver:
       'WarehouseConfigError: snowflake:// needs the optional peer dependency snowflake-sdk: ' +

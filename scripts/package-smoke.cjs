@@ -74,8 +74,15 @@ async function calls(load, work) {
   out.archived = `${archived.state} ${fs.readdirSync(path.join(storeDir, 'orders', 'processed', batchId, '2026', '11', '26', '03')).length}`;
   await store.close();
 
+  // The AWS SDK loads lazily (require) in both builds: an s3:// store with copy threads, and a Firehose sink, made
+  // and closed (nothing is sent).
+  const s3 = openObjectStore('s3://smoke-bucket/prefix', { region: 'us-east-1', copyThreads: 2 });
+  await s3.close();
+  out.s3Store = s3.location;
+
   // @batchline/kinesis-producer: drain a CSV file (with a header line) into a landing directory
-  const { createDirectoryLandingStore, createLandingSink, createProducer } = await load('@batchline/kinesis-producer');
+  const { createDirectoryLandingStore, createFirehoseSink, createLandingSink, createProducer } = await load('@batchline/kinesis-producer');
+  await createFirehoseSink({ region: 'us-east-1' }).close();
   const csv = path.join(work, 'orders.csv');
   fs.writeFileSync(csv, `O_ORDERKEY,O_CUSTKEY,O_ORDERSTATUS,O_TOTALPRICE,O_ORDERDATE,O_ORDERPRIORITY,O_CLERK,O_SHIPPRIORITY,O_COMMENT\n${ORDERS}`);
   const landingDir = path.join(work, 'lake');
