@@ -50,17 +50,6 @@ describe('batchline-warehouse', () => {
     const text = run.out.join('');
     expect(text).toContain("URL = 's3://retail-landing/firehose/customers/'");
     expect(text).toContain('SKIP_HEADER = 0');
-  });
-
-  it('explains bad usage and bad values', async () => {
-    const unknown = io();
-    expect(await runSetupCommand(['frobnicate'], unknown.io)).toBe(2);
-    expect(unknown.err.join('')).toMatch(/unknown command 'frobnicate'[\s\S]*--help for usage/);
-    const bad = io();
-    expect(await runSetupCommand(['setup', 'postgres://x'], bad.io)).toBe(2);
-    expect(bad.err.join('')).toMatch(/Unsupported warehouse URL "postgres:\/\/x"/);
-    const badName = io();
-    expect(await runSetupCommand(['print-setup', 'snowflake-admin', '--database', 'X;DROP'], badName.io)).toBe(2);
     expect(text).not.toMatch(/CREATE (DATABASE|SCHEMA|STORAGE INTEGRATION)/);
     const admin = io();
     expect(
@@ -74,6 +63,17 @@ describe('batchline-warehouse', () => {
     expect(adminText).toContain('CREATE DATABASE IF NOT EXISTS RETAIL_DB');
     expect(adminText).toContain('GRANT USAGE ON INTEGRATION S3_INTEGRATION_PRO TO ROLE BATCHLINE');
     expect(adminText).not.toMatch(/^CREATE (OR REPLACE )?(TABLE|STAGE|FILE FORMAT)/m);
+  });
+
+  it('explains bad usage and bad values', async () => {
+    const unknown = io();
+    expect(await runSetupCommand(['frobnicate'], unknown.io)).toBe(2);
+    expect(unknown.err.join('')).toMatch(/unknown command 'frobnicate'[\s\S]*--help for usage/);
+    const bad = io();
+    expect(await runSetupCommand(['setup', 'postgres://x'], bad.io)).toBe(2);
+    expect(bad.err.join('')).toMatch(/Unsupported warehouse URL "postgres:\/\/x"/);
+    const badName = io();
+    expect(await runSetupCommand(['print-setup', 'snowflake-admin', '--database', 'X;DROP'], badName.io)).toBe(2);
     expect(badName.err.join('')).toMatch(/Invalid database "X;DROP"/);
   });
 });
