@@ -45,6 +45,10 @@ export function packageBuild(opts: {
       format: ['cjs'],
       dts: true,
       noExternal: bundled,
+      // Code that needs its own location reads `import.meta.url ?? __filename`: an empty import.meta is expected here.
+      esbuildOptions: (options) => {
+        options.logOverride = { ...options.logOverride, 'empty-import-meta': 'silent' };
+      },
       ...(bundled.length > 0 ? { banner: { js: licenceNotice(packageDir, bundled) } } : {}),
     });
   }
