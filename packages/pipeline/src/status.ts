@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type Table from 'cli-table3';
 import type { BatchId } from '@batchline/batch-id';
-import { type BatchLifecycle, type EntityStatus } from '@batchline/s3-lifecycle';
+import { type BatchLifecycle, CorruptObjectError, type EntityStatus } from '@batchline/s3-lifecycle';
 import type { TaskAudit, Warehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, TASK_NAMES } from './config.js';
 import { Sequence, reasonFor, wayOutFor } from './sequence.js';
@@ -42,6 +42,10 @@ export interface PipelineStatus {
   readonly sequence?: SequenceStatus;
   /** Keys left in landing/ per entity because the store cannot take them, with the reason. */
   readonly skipped?: Readonly<Record<string, readonly SkippedKeyStatus[]>>;
+  /** Manifests (and leases) that cannot be read, each on its own: the rest is still listed. */
+  readonly corrupt?: readonly { readonly key: string; readonly reason: string }[];
+  /** Why the sequence could not be shown (a corrupt manifest among its batches), when it could not. */
+  readonly sequenceError?: string;
 }
 
 function overallState(entities: Record<string, string>, tasks: TaskAudit[] | undefined): string {
@@ -66,6 +70,7 @@ export async function pipelineStatus(
   options: { batchId?: BatchId; limit?: number } = {},
 ): Promise<PipelineStatus> {
   const statuses: EntityStatus[] = await Promise.all(ENTITIES.map((e) => lifecycle.status(e)));
+  const corrupt = statuses.flatMap((s) => s.corrupt ?? []);
   const landing: Record<string, { files: number; bytes: number }> = {};
   const skipped: Record<string, SkippedKeyStatus[]> = {};
   const byBatch = new Map<BatchId, Record<string, string>>();
@@ -81,7 +86,15 @@ export async function pipelineStatus(
     }
   }
   if (options.batchId && !byBatch.has(options.batchId)) byBatch.set(options.batchId, {});
-  const sequence = warehouse ? await sequenceStatus(lifecycle, warehouse) : undefined;
+  // status only reads, and one bad manifest must not hide the rest: the sequence is left out, saying why.
+  let sequenceError: string | undefined;
+  const sequence = warehouse
+    ? await sequenceStatus(lifecycle, warehouse).catch((error: unknown) => {
+        if (!(error instanceof CorruptObjectError)) throw error;
+        sequenceError = error.message;
+        return undefined;
+      })
+    : undefined;
   // The batch holding the others back is always shown, however old.
   const ids = [...byBatch.keys()].sort().reverse().slice(0, options.limit ?? 20);
   const holder = sequence?.holdingBack?.batchId;
@@ -96,7 +109,14 @@ export async function pipelineStatus(
     if (holder === batchId) state = `${state} (holds the sequence back)`;
     batches.push({ batchId, entities, ...(tasks ? { tasks } : {}), state });
   }
-  return { landing, batches, ...(sequence ? { sequence } : {}), ...(Object.keys(skipped).length > 0 ? { skipped } : {}) };
+  return {
+    landing,
+    batches,
+    ...(sequence ? { sequence } : {}),
+    ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
+    ...(corrupt.length > 0 ? { corrupt } : {}),
+    ...(sequenceError ? { sequenceError } : {}),
+  };
 }
 
 /** The sequence as `status` shows it: read-only. */
@@ -122,6 +142,8 @@ export function renderStatus(status: PipelineStatus, detail: boolean): string {
     for (const k of keys.slice(0, 20)) lines.push(`  ${JSON.stringify(k.key)}: ${k.reason}`);
     if (keys.length > 20) lines.push(`  … and ${keys.length - 20} more (status --json lists all)`);
   }
+  for (const c of status.corrupt ?? []) lines.push(`corrupt: ${JSON.stringify(c.key)}: ${c.reason} (move it aside after checking it; the rest is listed)`);
+  if (status.sequenceError) lines.push(`sequence: not shown: ${status.sequenceError}`);
   const hold = status.sequence?.holdingBack;
   if (hold) {
     const waiting = status.sequence!.waiting;

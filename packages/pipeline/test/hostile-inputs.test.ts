@@ -361,6 +361,23 @@ describe('bad data and interrupts: consistent after the rerun', () => {
     expect((await started.done).code).toBe(0);
   });
 
+  it('status lists a corrupt manifest on its own line and still shows every other batch', async () => {
+    const ws = await workspace('corrupt manifest');
+    expect((await runCli(run(ws), { cwd: ws.root, env: ws.env })).code).toBe(0);
+    const key = '_batchline/manifests/orders/20260101T0015.json';
+    await writeFile(path.join(ws.bucket, ...key.split('/')), '{"state": "claim');
+    const before = await tree(ws.root);
+    const r = await runCli(['status', ...ws.flags], { cwd: ws.root, env: ws.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^corrupt: "${key}": not JSON`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`${BATCH} │ done`));
+    const json = JSON.parse((await runCli(['status', '--json', ...ws.flags], { cwd: ws.root, env: ws.env })).stdout) as { corrupt: { key: string }[]; batches: { batchId: string }[] };
+    expect(json.corrupt.map((c) => c.key)).toEqual([key]);
+    expect(json.batches.map((b) => b.batchId)).toEqual([BATCH]);
+    expectClean(r);
+    expect(await tree(ws.root)).toEqual(before);
+  });
+
   it('temporary files a SIGKILLed run left in .batchline-tmp/ are swept by the next run', async () => {
     const ws = await workspace('sweep');
     const tmp = path.join(ws.bucket, '.batchline-tmp');
