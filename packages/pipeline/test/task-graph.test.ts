@@ -136,6 +136,32 @@ describe('runTaskGraph', () => {
     expect(outcomes.map((o) => o.state)).toEqual(['failed', 'not-run', 'not-run', 'not-run']);
   });
 
+  it('reads `permanent` from the error or its cause, never the name: other packages\' errors are not retried (issue 11)', async () => {
+    // Shaped like the other packages' errors (no import of their classes): the property is the contract.
+    class ElsewhereError extends Error {
+      override readonly name = 'LoadRejectedError';
+      constructor(readonly permanent: boolean) {
+        super('bad record');
+      }
+    }
+    const wrapped = new Error('driver failed', { cause: new ElsewhereError(true) });
+    for (const [thrown, expected] of [
+      [new ElsewhereError(true), 1],
+      [wrapped, 1],
+      [new ElsewhereError(false), 3],
+      // A name that used to be on the permanent list means nothing by itself.
+      [Object.assign(new Error('renamed'), { name: 'BatchFileError' }), 3],
+    ] as const) {
+      const { tasks, attempts } = diamond([], {
+        a: async () => {
+          throw thrown;
+        },
+      });
+      await runTaskGraph({ tasks, context: null, policy: () => ({ ...fast, retries: 2 }), journal: memoryJournal().journal });
+      expect(attempts.a).toBe(expected);
+    }
+  });
+
   it('times an attempt out, aborts its signal and does not start another beside it', async () => {
     let aborted: unknown;
     let attempts = 0;
