@@ -159,12 +159,13 @@ async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: Ab
   // A cancelled run (SIGINT/SIGTERM, a lost lease): the attempt sees its signal fire and gets a moment to
   // stop cleanly; after that the run stops waiting for it, so the caller can release what it holds and exit.
   let grace: NodeJS.Timeout | undefined;
-  const onCancel = (reject: (reason: unknown) => void) => () => {
-    grace = setTimeout(() => reject(asError(parent?.reason ?? 'run cancelled')), CANCEL_GRACE_MS);
-  };
+  let onCancel: (() => void) | undefined;
   const cancelled = new Promise<never>((_, reject) => {
-    if (parent?.aborted) onCancel(reject)();
-    else parent?.addEventListener('abort', onCancel(reject), { once: true });
+    onCancel = () => {
+      grace = setTimeout(() => reject(asError(parent?.reason ?? 'run cancelled')), CANCEL_GRACE_MS);
+    };
+    if (parent?.aborted) onCancel();
+    else parent?.addEventListener('abort', onCancel, { once: true });
   });
   cancelled.catch(() => undefined);
   try {
@@ -177,6 +178,7 @@ async function attemptWithTimeout<T>(task: string, timeoutMs: number, parent: Ab
     clearTimeout(timer);
     clearTimeout(grace);
     parent?.removeEventListener('abort', onParentAbort);
+    if (onCancel) parent?.removeEventListener('abort', onCancel);
   }
 }
 

@@ -162,6 +162,30 @@ describe('runTaskGraph', () => {
     }
   });
 
+  it('a cancelled run aborts the running attempt\'s signal and stops waiting for one that ignores it (SIGINT/SIGTERM)', async () => {
+    const controller = new AbortController();
+    let sawAbort = false;
+    const tasks: TaskSpec<Name, null>[] = [
+      {
+        name: 'a',
+        needs: [],
+        run: (_ctx, signal) => {
+          signal.addEventListener('abort', () => (sawAbort = true));
+          setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 10);
+          return new Promise(() => {}); // never settles, like a statement that cannot be cancelled
+        },
+      },
+      { name: 'b', needs: ['a'], run: async () => ({}) },
+    ];
+    const outcomes = await runTaskGraph({ tasks, context: null, policy: () => ({ ...fast, retries: 3 }), journal: memoryJournal().journal, signal: controller.signal });
+    expect(sawAbort).toBe(true);
+    expect(outcomes.map((o) => [o.name, o.state, o.attempt])).toEqual([
+      ['a', 'failed', 1],
+      ['b', 'not-run', 0],
+    ]);
+    expect(outcomes[0]!.error?.message).toBe('interrupted by SIGINT');
+  });
+
   it('times an attempt out, aborts its signal and does not start another beside it', async () => {
     let aborted: unknown;
     let attempts = 0;
