@@ -83,7 +83,8 @@ describe('batchline CLI', () => {
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(fresh.stdout).toMatch(/orders\s+│ 1\s+│/);
     expect(fresh.stdout).toMatch(/20260101T0000 │ unknown batch/);
-    expect((await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root })).code).toBe(0);
+    const again = await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root });
+    expect(again.code, again.stderr + again.stdout).toBe(0);
     const after = await runCli(['status', '--json', ...ws.flags], { cwd: ws.root });
     const status = JSON.parse(after.stdout) as { landing: Record<string, { files: number }>; batches: { batchId: string; state: string; tasks: Record<string, string> }[] };
     expect(status.landing['orders']!.files).toBe(0);
@@ -185,6 +186,7 @@ describe('batchline CLI', () => {
     expect(waited.code).toBe(0);
     expect((JSON.parse(waited.stdout) as RunReport).tasks.map((t) => t.state)).toEqual(Array(7).fill('skipped'));
     // Once it is done, the batch is free again.
-    expect((await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root })).code).toBe(0);
+    const again = await runCli(['run', '--batch', '20260101T0000', ...ws.flags], { cwd: ws.root });
+    expect(again.code, again.stderr + again.stdout).toBe(0);
   });
 });
