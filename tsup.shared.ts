@@ -13,6 +13,8 @@ import type { Options } from 'tsup';
  * CJS wrapper breaks at run time (the interop wraps Node's require(esm) namespace a second time), while
  * bundled they are plain CommonJS. Their licence notices go into the bundle's banner.
  */
+const PRIVATE_BUNDLED = '@batchline/cli-kit';
+
 export function packageBuild(opts: {
   entry: string[];
   esmOnly: boolean;
@@ -25,6 +27,8 @@ export function packageBuild(opts: {
   // Cleaned here, once, before tsup starts its builds in parallel (tsup's own `clean` would race between them).
   rmSync(path.join(packageDir, 'dist'), { recursive: true, force: true });
   const common: Options = {
+    // The bins' shared command-line convention is a private workspace package: bundled, never a dependency.
+    noExternal: [PRIVATE_BUNDLED],
     target: 'node22',
     platform: 'node',
     sourcemap: true,
@@ -44,7 +48,7 @@ export function packageBuild(opts: {
       entry: [lib!],
       format: ['cjs'],
       dts: true,
-      noExternal: bundled,
+      noExternal: [PRIVATE_BUNDLED, ...bundled],
       // Code that needs its own location reads `import.meta.url ?? __filename`: an empty import.meta is expected here.
       esbuildOptions: (options) => {
         options.logOverride = { ...options.logOverride, 'empty-import-meta': 'silent' };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, exitQuietlyOnClosedPipe, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { EXIT, exitQuietlyOnClosedPipe, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from '@batchline/cli-kit';
 import { assertBatchId, batchIdForSchedule, formatBatchId, parseBatchId, parseIsoInstant } from './index.js';
 
 function instant(value: string): Date {
@@ -17,7 +17,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
   let code: number = EXIT.ok;
   const program = new Command('batch-id')
     .description('Print the batchline BATCH_ID (YYYYMMDDTHHMM, UTC) of a schedule slot, or check one.')
-    .version(packageVersion('@batchline/batch-id'), '-V, --version')
+    .version(packageVersion('@batchline/batch-id', import.meta.url), '-V, --version')
     .addOption(new Option('--cron <expr>', 'five-field cron, UTC; prints the latest slot at or before --at'))
     .addOption(new Option('--at <iso>', 'the instant to use instead of now, e.g. 2026-11-26T03:17:00Z ("now" for now)').argParser(instant))
     .addOption(new Option('--check <id>', 'validate an id; prints its instant, exits 1 if invalid').conflicts(['cron', 'at']))

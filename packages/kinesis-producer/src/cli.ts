@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitQuietlyOnClosedPipe, reportFailure, wantsStack } from './cli/cli-convention.js';
+import { exitQuietlyOnClosedPipe, reportFailure, wantsStack } from '@batchline/cli-kit';
 import { runProducerCli } from './cli/run-producer-cli.js';
 
 // `batchline-producer --help | head` closes the pipe early: not an error.

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, parseIsoInstant, toBatchId } from '@batchline/batch-id';
 import { BatchInProgressError, createBatchLifecycle, openObjectStore, requireConditionalWrites } from '@batchline/s3-lifecycle';
 import { type Warehouse, WarehouseBusyError, WarehouseMissingError, openWarehouse } from '@batchline/snowflake-loader';
-import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from '@batchline/cli-kit';
 import { UsageError } from './errors.js';
 import { type BatchlineConfig, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
 import { firehoseChecks, renderDoctor, runDoctor } from './doctor.js';
@@ -181,7 +181,7 @@ async function runCommand(batchId: BatchId, flags: CommonFlags & { force?: boole
 export function createProgram(io: CliIo, state: { code: number } = { code: 0 }): Command {
   const program = new Command('batchline')
     .description('Claim, load, transform and archive e-commerce batches: Firehose -> S3 -> Snowflake, replayable, one run per batch.')
-    .version(packageVersion('@batchline/pipeline'), '-V, --version')
+    .version(packageVersion('@batchline/pipeline', import.meta.url), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     // commander echoes bad arguments in its messages: escape what a terminal would act on.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(terminalSafe(text)), outputError: (text, write) => write(oneLineSafe(text)) })

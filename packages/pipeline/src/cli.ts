@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TASK_NAMES, type TaskName } from './config.js';
 import { runCli } from './cli-program.js';
-import { exitQuietlyOnClosedPipe } from './cli-convention.js';
+import { exitQuietlyOnClosedPipe } from '@batchline/cli-kit';
 import { RunInterruptedError } from './errors.js';
 import type { HookPoint } from './run-batch.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitQuietlyOnClosedPipe } from './cli-convention.js';
+import { exitQuietlyOnClosedPipe } from '@batchline/cli-kit';
 import { runSetupCommand } from './setup-command.js';
 
 // `batchline-warehouse print-setup duckdb | head` closes the pipe early: not an error.

@@ -1,7 +1,7 @@
 // `batchline-warehouse`: apply or print the DDL for an engine. Kept apart from cli.ts so tests run it in process.
 import { Argument, Command, Option } from 'commander';
 import { adminStatements, setupStatements } from './adapters/snowflake/statements.js';
-import { EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from './cli-convention.js';
+import { EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from '@batchline/cli-kit';
 import { duckdb as duckSql } from './sql-files.js';
 import { renderStatements } from './sql-text.js';
 import { openWarehouse, type OpenWarehouseOptions } from './warehouse-contract.js';
@@ -41,7 +41,7 @@ interface PrintSetupFlags {
 function program(io: CommandIo): Command {
   const root = new Command('batchline-warehouse')
     .description("Apply or print the warehouse DDL of batchline's loader (Snowflake or embedded DuckDB).")
-    .version(packageVersion('@batchline/snowflake-loader'), '-V, --version')
+    .version(packageVersion('@batchline/snowflake-loader', import.meta.url ?? __filename), '-V, --version')
     .showHelpAfterError('(run batchline-warehouse --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: (text) => io.err(terminalSafe(text)), outputError: (text, write) => write(oneLineSafe(text)) })
     .exitOverride()

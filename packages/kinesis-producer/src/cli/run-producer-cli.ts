@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { oneLineSafe, packageVersion, terminalSafe } from './cli-convention.js';
+import { oneLineSafe, packageVersion, terminalSafe } from '@batchline/cli-kit';
 import { loadAgentConfig, type UnsupportedOption } from '../config/agent-config.js';
 import { ConfigError, parseFlow, parseProducerConfig, type ProducerConfig } from '../config/producer-config.js';
 import type { Flow, LandingStore, ProducerEvent, ProducerMetrics, RecordSink } from '../producer-contract.js';
@@ -84,7 +84,7 @@ interface CliOptions {
 
 function program(): Command {
   return new Command('batchline-producer')
-    .version(packageVersion('@batchline/kinesis-producer'), '-V, --version')
+    .version(packageVersion('@batchline/kinesis-producer', import.meta.url ?? __filename), '-V, --version')
     .showHelpAfterError('(run batchline-producer --help for usage)')
     .description(
       'Tail CSV files into Amazon Data Firehose (or a local landing directory): a Node replacement for the Kinesis Agent.\n' +

@@ -1,8 +1,9 @@
 // The command-line convention of the four batchline bins (batchline, batchline-producer,
-// batchline-warehouse, batch-id). Each package keeps this same small file, because no package imports
-// another's src/: commander parses; `-V, --version` and `-h, --help` everywhere; exit 0 done, 1 the work
-// failed, 2 usage or configuration, 75 busy elsewhere, 130/143 after SIGINT/SIGTERM; a stack trace only
-// with --verbose or DEBUG; a closed stdout (`bin --help | head -1`) is not a crash.
+// batchline-warehouse, batch-id), in one place. This private package is never published: tsup bundles it into
+// each bin's build (see tsup.shared.ts), so the tarballs carry it without depending on it.
+// commander parses; `-V, --version` and `-h, --help` everywhere; exit 0 done, 1 the work failed, 2 usage or
+// configuration, 75 busy elsewhere, 130/143 after SIGINT/SIGTERM; a stack trace only with --verbose or DEBUG;
+// a closed stdout (`bin --help | head -1`) is not a crash.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,13 @@ import { CommanderError } from 'commander';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 75, sigint: 130, sigterm: 143 } as const;
 
-/** The version in the package's own package.json (found upwards from this file in src/ and dist/ alike). */
-export function packageVersion(name: string, from: string = import.meta.url): string {
-  let dir = path.dirname(fileURLToPath(from));
+/**
+ * The version in the package's own package.json, found upwards from the calling module (`from`: its
+ * `import.meta.url`, or `__filename` in a CommonJS build), in src/ and dist/ alike.
+ */
+export function packageVersion(name: string, from: string | undefined): string {
+  if (!from) return '0.0.0-unknown';
+  let dir = path.dirname(from.startsWith('file:') ? fileURLToPath(from) : from);
   for (let i = 0; i < 4; i++) {
     try {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
