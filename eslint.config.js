@@ -11,7 +11,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@batchline/*/*'], message: 'Import a batchline package only from its public entry point.' },
+            {
+              // Public subpath exports (package.json "exports") are entry points too.
+              group: ['@batchline/*/*', '!@batchline/pipeline/demo'],
+              message: 'Import a batchline package only from its public entry points.',
+            },
             { group: ['../../*/src/*', '../../../packages/*/src/*'], message: 'Do not reach into another package\'s src/.' },
           ],
         },
