@@ -5,7 +5,7 @@ import { BatchInProgressError, createBatchLifecycle, openObjectStore, requireCon
 import { type Warehouse, WarehouseBusyError, WarehouseMissingError, openWarehouse } from '@batchline/snowflake-loader';
 import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from '@batchline/cli-kit';
 import { UsageError } from './errors.js';
-import { type BatchlineConfig, ENTITIES, TASK_NAMES, loadConfig, redactUrl } from './config.js';
+import { type BatchlineConfig, ENTITIES, loadConfig, redactUrl } from './config.js';
 import { firehoseChecks, renderDoctor, runDoctor } from './doctor.js';
 import { githubOidcTokenProvider, inGitHubActions, publishPlan, publishToGitHubActions } from './github-actions.js';
 import { progressPrinter } from './progress.js';
@@ -466,4 +466,3 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-export { TASK_NAMES };

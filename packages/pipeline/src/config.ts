@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
 import { assertCron } from '@batchline/batch-id';
 import { parseStoreUrl } from '@batchline/s3-lifecycle';
-import { checkWarehouseUrl } from '@batchline/snowflake-loader';
+import { ENTITIES, type Entity, checkWarehouseUrl } from '@batchline/snowflake-loader';
 import { ConfigError, quoteValue } from './errors.js';
 
 export { ConfigError };
@@ -21,8 +21,9 @@ export const TASK_NAMES = [
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
-export const ENTITIES = ['orders', 'customers'] as const;
-export type PipelineEntity = (typeof ENTITIES)[number];
+// The entities are the loader's (its tables): one owner of the word.
+export { ENTITIES };
+export type PipelineEntity = Entity;
 
 export const DEFAULT_CONFIG_FILE = 'batchline.config.json';
 
@@ -123,9 +124,11 @@ export type BatchlineConfig = Zod.infer<Schemas['configSchema']>;
 export const DEFAULT_TASK_POLICY: TaskPolicyConfig = { timeoutSeconds: 1800, retries: 2, backoffSeconds: 2 };
 
 /** The policy of one task: its own settings over `default` over the built-in default. */
-export function taskPolicyFor(config: Pick<BatchlineConfig, 'tasks'>, task: TaskName): TaskPolicyConfig {
-  const tasks = config.tasks as Record<string, Partial<TaskPolicyConfig> | undefined>;
-  return { ...DEFAULT_TASK_POLICY, ...tasks['default'], ...tasks[task] };
+export function taskPolicyFor(
+  config: { readonly tasks?: Readonly<Partial<Record<string, Partial<TaskPolicyConfig> | undefined>>> | undefined },
+  task: TaskName,
+): TaskPolicyConfig {
+  return { ...DEFAULT_TASK_POLICY, ...config.tasks?.['default'], ...config.tasks?.[task] };
 }
 
 /** Environment variables that override config keys (after the file, before CLI flags). */

@@ -3,7 +3,7 @@
 // (deleted again), warehouse checks in rolled-back transactions.
 import { randomUUID } from 'node:crypto';
 import { checkStore, openObjectStore, type ObjectStore, type StoreCheck } from '@batchline/s3-lifecycle';
-import { checkWarehouse, warehouseProbeRecord, type OpenWarehouseOptions, type WarehouseCheck } from '@batchline/snowflake-loader';
+import { ENTITIES, checkWarehouse, warehouseProbeRecord, type OpenWarehouseOptions, type WarehouseCheck } from '@batchline/snowflake-loader';
 
 export type DoctorArea = 'store' | 'warehouse' | 'firehose';
 
@@ -34,7 +34,6 @@ export interface DoctorOptions {
   readonly extraChecks?: () => Promise<readonly DoctorCheck[]>;
 }
 
-const ENTITIES = ['orders', 'customers'] as const;
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const store = typeof options.store === 'string' ? openObjectStore(options.store) : options.store;

@@ -21,13 +21,13 @@ import {
   openWarehouse,
 } from '@batchline/snowflake-loader';
 import {
-  DEFAULT_TASK_POLICY,
   ENTITIES,
   type PipelineEntity,
   TASK_NAMES,
   type TaskName,
   type TaskPolicyConfig,
   redactUrl,
+  taskPolicyFor,
 } from './config.js';
 import { FutureBatchError, SequenceWaitError, quoteValue } from './errors.js';
 import { type RunReport, type SequenceReport, buildReport } from './report.js';
@@ -283,8 +283,9 @@ export function priorStates(audits: readonly TaskAudit[]): Map<TaskName, PriorTa
   return prior;
 }
 
+/** The task runner's policy (milliseconds) from the configured one (seconds): config.ts's taskPolicyFor merges them. */
 function policyFor(options: RunBatchOptions, task: TaskName) {
-  const p = { ...DEFAULT_TASK_POLICY, ...options.tasks?.default, ...options.tasks?.[task] };
+  const p = taskPolicyFor(options, task);
   return { timeoutMs: p.timeoutSeconds * 1000, retries: p.retries, backoffMs: p.backoffSeconds * 1000 };
 }
 

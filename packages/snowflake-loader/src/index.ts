@@ -17,7 +17,6 @@ export {
   type Warehouse,
   BATCH_LOCATIONS,
   ENTITIES,
-  TASK_NAMES,
   checkWarehouseUrl,
   openWarehouse,
 } from './warehouse-contract.js';

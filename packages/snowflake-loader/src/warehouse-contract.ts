@@ -197,12 +197,6 @@ export interface OpenWarehouseOptions {
   readonly readOnly?: boolean;
 }
 
-/** Task names under which load() and transform() record themselves in BATCH_AUDIT. */
-export const TASK_NAMES = {
-  load: (entity: Entity) => `load:${entity}` as const,
-  transform: 'transform',
-} as const;
-
 /**
  * Open a warehouse by URL:
  * - `duckdb://:memory:`, `duckdb://./path/file.duckdb`, `duckdb:///abs/file.duckdb` (needs the optional peer `@duckdb/node-api`)

@@ -13,8 +13,6 @@ export class SnowflakeError extends Error {
   }
 }
 
-export const isSnowflakeError = (e: unknown): e is SnowflakeError => e instanceof SnowflakeError;
-
 export function compilationError(detail: string, code = '001003', sqlState = '42000'): SnowflakeError {
   return new SnowflakeError(code, sqlState, `SQL compilation error:\n${detail}`);
 }
@@ -73,11 +71,6 @@ export function timestampNotRecognized(value: string): SnowflakeError {
 
 export function nullInNonNullable(): SnowflakeError {
   return new SnowflakeError('100072', '22000', 'NULL result in a non-nullable column');
-}
-
-export function stringTooLong(value: string): SnowflakeError {
-  const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
-  return new SnowflakeError('100074', '22000', `String '${shown}' is too long and would be truncated`);
 }
 
 export function internalError(detail: string): SnowflakeError {

@@ -5,7 +5,6 @@ import stages from '../../../sql/snowflake/setup/stages.sql';
 import storageIntegration from '../../../sql/snowflake/admin/storage-integration.sql';
 import tables from '../../../sql/snowflake/setup/tables.sql';
 import loadOrders from '../../../sql/snowflake/load-orders.sql';
-import loadCustomers from '../../../sql/snowflake/load-customers.sql';
 import validateOrders from '../../../sql/snowflake/validate-orders.sql';
 import session from '../../../sql/snowflake/session.sql';
 
@@ -44,10 +43,6 @@ function located(_batchId: string, location: 'processing' | 'processed') {
 
 export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {
   return render(loadOrders, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError, ...located(batchId, location) });
-}
-
-export function loadCustomersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {
-  return render(loadCustomers, { BATCH_ID: batchId, FILES: files.map(quote).join(', '), ON_ERROR: onError, ...located(batchId, location) });
 }
 
 export function validateOrdersText(batchId: string, files: string[], location: 'processing' | 'processed' = 'processing'): string {

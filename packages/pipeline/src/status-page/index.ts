@@ -5,11 +5,10 @@ export {
   type PageBatch,
   type PageTask,
   type StatusPageData,
-  CELL_STATES,
   collectStatusPage,
   pageBatch,
   statusPageData,
 } from './page-data.js';
-export { STATE_GLYPH, renderStatusPage } from './render-page.js';
+export { renderStatusPage } from './render-page.js';
 export { type WriteStatusPageOptions, writeStatusPage } from './write-page.js';
 export { mermaidGantt } from './mermaid.js';

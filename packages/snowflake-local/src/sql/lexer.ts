@@ -182,11 +182,6 @@ export function splitStatements(tokens: readonly Token[]): Token[][] {
   return statements;
 }
 
-/** The statement's source text, without the surrounding whitespace. */
-export function textOf(tokens: readonly Token[]): string {
-  return tokens.map((t) => t.text).join('').trim();
-}
-
 /** A cursor over significant tokens, for the small recursive-descent parsers. */
 export class Cursor {
   private i = 0;

@@ -38,10 +38,6 @@ export interface QualifiedName {
   readonly name: string;
 }
 
-export function qualifiedKey(q: QualifiedName): string {
-  return `${q.database}.${q.schema}.${q.name}`;
-}
-
 export function duckName(q: QualifiedName): string {
   return `${sqlIdent(q.database)}.${sqlIdent(q.schema)}.${sqlIdent(q.name)}`;
 }
