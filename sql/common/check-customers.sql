@@ -8,7 +8,7 @@ SELECT
   CASE WHEN C_CUSTKEY IS NULL THEN 'C_CUSTKEY' ELSE 'C_NAME' END,
   CASE
     WHEN C_CUSTKEY IS NULL THEN 'C_CUSTKEY is empty; expected an integer customer key'
-    ELSE 'C_NAME is empty; expected the customer''s name'
+    ELSE 'C_NAME is empty; expected the customer''s name ("" counts as empty)'
   END,
   NULL,
   :rejected_at

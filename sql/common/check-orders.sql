@@ -1,4 +1,5 @@
--- Rules the CSV types cannot express: keys present, status one of F/O/P, price and date present.
+-- Rules the CSV types cannot express: keys present, status one of F/O/P, price and date present. The loads turn a
+-- price or date not in its exact form into NULL, so it is rejected here too.
 -- A breaking row moves from ORDERS_RAW to LOAD_REJECTS with its reason (the loader aborts instead
 -- when the policy is abort). The DELETE runs only when the INSERT set rows aside.
 INSERT INTO LOAD_REJECTS (BATCH_ID, ENTITY, SOURCE_FILE, SOURCE_ROW, COLUMN_NAME, REASON, RECORD, REJECTED_AT)
@@ -19,8 +20,8 @@ SELECT
     WHEN O_CUSTKEY IS NULL THEN 'O_CUSTKEY is empty; expected an integer customer key'
     WHEN O_ORDERSTATUS IS NULL THEN 'O_ORDERSTATUS is empty; expected one of F, O, P'
     WHEN O_ORDERSTATUS NOT IN ('F', 'O', 'P') THEN 'O_ORDERSTATUS is ''' || O_ORDERSTATUS || '''; expected one of F, O, P'
-    WHEN O_TOTALPRICE IS NULL THEN 'O_TOTALPRICE is empty; expected a decimal number'
-    ELSE 'O_ORDERDATE is empty; expected a date YYYY-MM-DD'
+    WHEN O_TOTALPRICE IS NULL THEN 'O_TOTALPRICE is empty or not an exact price; expected -?[0-9]{1,10}(.[0-9]{1,2})? (at most 2 decimals, no exponent, never rounded)'
+    ELSE 'O_ORDERDATE is empty or not a real date YYYY-MM-DD; expected a date YYYY-MM-DD'
   END,
   NULL,
   :rejected_at

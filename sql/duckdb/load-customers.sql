@@ -1,10 +1,11 @@
 -- Load a batch's landing objects into CUSTOMERS_RAW (DuckDB), in one parallel scan. See load-orders.sql.
+-- A quoted empty name ("") is a missing name (NULL), which common/check-customers.sql rejects, as on Snowflake.
 INSERT INTO CUSTOMERS_RAW (
   C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
   BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT
 )
 SELECT
-  C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
+  C_CUSTKEY, NULLIF(C_NAME, ''), C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
   :batch_id,
   :source_files[CAST(file_index AS BIGINT) + 1],
   SCAN_ROW - MIN(SCAN_ROW) OVER (PARTITION BY file_index) + 1,

@@ -118,21 +118,42 @@ const BAD_CASES: { name: string; body: Buffer; badRow: number; column?: string; 
     body: Buffer.from(`${good(1)}\n2,7,F,12.3x,2024-03-01,1-URGENT,Clerk#1,0,c\n${good(3)}\n`),
     badRow: 2,
     column: 'O_TOTALPRICE',
-    reason: /"12\.3x"/,
+    reason: /O_TOTALPRICE is empty or not an exact price/,
+  },
+  {
+    name: 'a sub-cent price (never rounded)',
+    body: Buffer.from(`${good(1)}\n2,7,F,10.555,2024-03-01,1-URGENT,Clerk#1,0,c\n${good(3)}\n`),
+    badRow: 2,
+    column: 'O_TOTALPRICE',
+    reason: /O_TOTALPRICE is empty or not an exact price/,
+  },
+  {
+    name: 'a price with an exponent',
+    body: Buffer.from(`${good(1)}\n2,7,F,1e3,2024-03-01,1-URGENT,Clerk#1,0,c\n`),
+    badRow: 2,
+    column: 'O_TOTALPRICE',
+    reason: /O_TOTALPRICE is empty or not an exact price/,
+  },
+  {
+    name: 'a date without zero padding',
+    body: Buffer.from(`${good(1)}\n2,7,F,5.00,2026-1-5,1-URGENT,Clerk#1,0,c\n`),
+    badRow: 2,
+    column: 'O_ORDERDATE',
+    reason: /O_ORDERDATE is empty or not a real date YYYY-MM-DD/,
   },
   {
     name: 'an impossible date',
     body: Buffer.from(`${good(1)}\n${good(2)}\n3,7,F,1.00,2024-02-30,1-URGENT,Clerk#1,0,c\n`),
     badRow: 3,
     column: 'O_ORDERDATE',
-    reason: /"2024-02-30"/,
+    reason: /O_ORDERDATE is empty or not a real date YYYY-MM-DD/,
   },
   {
     name: 'a date in another format',
     body: Buffer.from(`3,7,F,1.00,03/01/2024,1-URGENT,Clerk#1,0,c\n${good(1)}\n`),
     badRow: 1,
     column: 'O_ORDERDATE',
-    reason: /"03\/01\/2024"/,
+    reason: /O_ORDERDATE is empty or not a real date YYYY-MM-DD/,
   },
   {
     name: 'a non-UTF-8 byte',
@@ -242,6 +263,55 @@ describe('a truncated or corrupt gzip object is refused whole, in both onError m
   });
 });
 
+/**
+ * Independent oracle for the exact-value rules (sql/README.md, "Data quality"): a price is
+ * -?digits{1,10}(.digits{1,2})?, a date is YYYY-MM-DD and exists in the calendar.
+ */
+function breaksValueRules(line: string): boolean {
+  const [, , , price = '', date = ''] = line.split(',');
+  const priceOk = /^-?[0-9]{1,10}(\.[0-9]{1,2})?$/.test(price);
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  const dateOk = !!m && !!day && day.getUTCFullYear() === Number(m[1]) && day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]);
+  return !priceOk || !dateOk;
+}
+
+describe('exact prices and dates: nothing is rounded or reinterpreted', () => {
+  const prices = ['10.25', '10.555', '1e3', '7', '-3.5', '0.001', '1.', '.5', '+1.00', '12345678901.00', '1234567890.99', ' 1.00', '1,00'];
+  const dates = ['2024-03-01', '2026-1-5', '2024-02-30', '2024-02-29', '2023-02-29', '20240301', '2024-03-01T00:00', '2024-3-01'];
+  // Each price with a good date, each date with a good price (commas in a price are quoted fields).
+  const lines = [
+    ...prices.map((p, i) => `${i + 1},7,F,${p.includes(',') ? `"${p}"` : p},2024-03-01,1-URGENT,Clerk#1,0,c`),
+    ...dates.map((d, i) => `${100 + i},7,F,1.00,${d},1-URGENT,Clerk#1,0,c`),
+  ];
+  const body = `${lines.join('\n')}\n`;
+  const parsed = (parse(body) as string[][]).map((fields) => fields.join(','));
+  const badRows = parsed.flatMap((line, i) => (breaksValueRules(line) ? [i + 1] : []));
+
+  it.each(['abort', 'quarantine'] as const)('%s', async (onError) => {
+    expect(badRows.length).toBeGreaterThan(5);
+    const file = await put('mixed', body);
+    const load = wh.load({ entity: 'orders', batchId: BATCH, files: [file], onError });
+    if (onError === 'abort') {
+      const error = await load.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LoadRejectedError);
+      expect((error as LoadRejectedError).row).toBe(badRows[0]);
+      expect((error as LoadRejectedError).rejectedRecords).toBe(badRows.length);
+      expect((await rawOrders()).ORDERS_RAW).toEqual([]);
+      return;
+    }
+    expect(await load).toMatchObject({ rowsParsed: parsed.length, rowsLoaded: parsed.length - badRows.length, rowsRejected: badRows.length });
+    const { ORDERS_RAW, LOAD_REJECTS } = await rawOrders();
+    expect(LOAD_REJECTS.map((r) => Number((r as { SOURCE_ROW: string }).SOURCE_ROW)).sort((a, b) => a - b)).toEqual(badRows);
+    // Every loaded price and date is exactly the text in the file.
+    for (const row of ORDERS_RAW as { SOURCE_ROW: string; O_TOTALPRICE: string; O_ORDERDATE: string }[]) {
+      const [, , , price, date] = parsed[Number(row.SOURCE_ROW) - 1]!.split(',');
+      expect(Number(row.O_TOTALPRICE)).toBe(Number(price));
+      expect(String(row.O_ORDERDATE).slice(0, 10)).toBe(date);
+    }
+  });
+});
+
 describe('quarantine across files', () => {
   it('reconciles each file, and a replay replaces both loaded and rejected rows', async () => {
     const bodies = [
@@ -322,6 +392,20 @@ describe('untrusted requests', () => {
       rowsLoaded: 0,
       rowsRejected: 0,
     });
+  });
+
+  it.each(['abort', 'quarantine'] as const)('customers: a quoted empty name ("") is a missing name (%s)', async (onError) => {
+    const body = '1,Customer#1,addr,1,555,1.00,BUILDING,c\n200,"",addr,1,555,1.00,BUILDING,c\n3,Customer#3,addr,1,555,1.00,BUILDING,c\n';
+    const load = wh.load({ entity: 'customers', batchId: BATCH, files: [await put('c', body, 'customers')], onError });
+    if (onError === 'abort') {
+      const error = await load.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LoadRejectedError);
+      expect((error as Error).message).toMatch(/record 2 column C_NAME: C_NAME is empty/);
+      return;
+    }
+    expect(await load).toMatchObject({ rowsParsed: 3, rowsLoaded: 2, rowsRejected: 1 });
+    const { LOAD_REJECTS } = await rawOrders();
+    expect(LOAD_REJECTS).toMatchObject([{ ENTITY: 'customers', SOURCE_ROW: '2', COLUMN_NAME: 'C_NAME' }]);
   });
 
   it('customers: a missing name is rejected', async () => {

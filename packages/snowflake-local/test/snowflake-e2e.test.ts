@@ -92,6 +92,24 @@ const FILES: FileSpec[] = [
   },
 ];
 
+/** Exact prices and dates (sql/README.md, "Data quality"): one line per case, its own batch. */
+const B5 = toBatchId('20261126T0320');
+const EXACT_PRICES = ['10.25', '10.555', '1e3', '7', '-3.5', '0.001', '1.', '.5', '12345678901.00', '1234567890.99'];
+const EXACT_DATES = ['2024-03-01', '2026-1-5', '2024-02-30', '2024-02-29', '20240301', '2024-3-01'];
+const EXACT_LINES: Line[] = [
+  ...EXACT_PRICES.map((p, i) => [300 + i, 1, 'F', p, '2024-03-01', '1-URGENT', 'Clerk#9', 0, 'price']),
+  ...EXACT_DATES.map((d, i) => [400 + i, 1, 'F', '1.00', d, '1-URGENT', 'Clerk#9', 0, 'date']),
+];
+/** Independent oracle: price -?digits{1,10}(.digits{1,2})?, date YYYY-MM-DD that exists in the calendar. */
+function breaksValueRules(line: Line): boolean {
+  const price = String(line[3]);
+  const date = String(line[4]);
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const day = m && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const dateOk = !!m && !!day && day.toISOString().slice(0, 10) === date;
+  return !/^-?[0-9]{1,10}(\.[0-9]{1,2})?$/.test(price) || !dateOk;
+}
+
 /**
  * Worked out by hand from FILES and sql/README.md's rules:
  * B1: orders 100 (once, despite its retry) and 101 for Alice on 2024-01-01 = 15.50; 104 for Bob, Jr. = 1.25;
@@ -373,5 +391,55 @@ describe('replay after the archive: the files under processed/<id>/', () => {
     for (const copy of copies) expect(copy.sqlText).toMatch(/FROM @(ORDERS|CUSTOMERS)_STAGE\/processed\/\d{8}T\d{4}\//);
     expect(await allTables()).toEqual(clean);
     expect(await snowflake.curatedRows()).toEqual(curated);
+  });
+});
+
+describe('exact prices and dates, and a quoted empty name, on Snowflake too (both onError modes)', () => {
+  const badRows = EXACT_LINES.flatMap((line, i) => (breaksValueRules(line) ? [i + 1] : []));
+  const file = `processing/${B5}/2026/11/26/03/orders-1-exact`;
+  const files: Record<Entity, BatchFile[]> = { orders: [], customers: [] };
+  const filesOf = (entity: Entity) => files[entity];
+  // Own files, put after the shared fixtures (the replay test archives those) and never archived.
+  beforeAll(async () => {
+    await snowflake.setup();
+    const put = async (entity: Entity, name: string, text: string) => {
+      const key = `firehose/${entity}/processing/${B5}/2026/11/26/03/${name}`;
+      await store.put(key, Buffer.from(text));
+      files[entity].push({ path: `2026/11/26/03/${name}`, key, size: Buffer.byteLength(text) });
+    };
+    await put('orders', 'orders-1-exact', EXACT_LINES.map(csvLine).join('\n') + '\n');
+    // A quoted empty name (""), which csvLine cannot write.
+    await put('customers', 'customers-1-empty-name', '1,Alice,1 Main St,7,10-111-222-3333,100.00,BUILDING,c\n200,"",2 Side St,7,10-111-222-4444,1.00,BUILDING,quoted empty name\n3,Carol,3 Side St,8,10-111-222-5555,0.00,HOUSEHOLD,c3\n');
+  });
+
+  it('abort: fails naming the file and a bad record; nothing is loaded', async () => {
+    expect(badRows.length).toBeGreaterThan(4);
+    const error = await snowflake.load({ entity: 'orders', batchId: B5, files: filesOf('orders') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoadRejectedError);
+    // Type errors (an 11-digit price, an impossible date) come from the validation COPY, before the checks
+    // that reject the rest; either way the record named is one of the oracle's bad ones.
+    expect((error as LoadRejectedError).file).toBe(file);
+    expect(badRows).toContain((error as LoadRejectedError).row);
+    expect(await server.sql(`SELECT COUNT(*) AS N FROM RETAIL_DB.RETAIL_SCHEMA.ORDERS_RAW WHERE BATCH_ID = '${B5}'`)).toEqual([{ N: '0' }]);
+    const named = await snowflake.load({ entity: 'customers', batchId: B5, files: filesOf('customers') }).catch((e: unknown) => e);
+    expect(named).toBeInstanceOf(LoadRejectedError);
+    expect(named).toMatchObject({ row: 2, column: 'C_NAME' });
+  });
+
+  it('quarantine: exactly the oracle\'s bad records are set aside; loaded values are the file\'s text, unrounded', async () => {
+    const result = await snowflake.load({ entity: 'orders', batchId: B5, files: filesOf('orders'), onError: 'quarantine' });
+    expect(result).toMatchObject({ rowsParsed: EXACT_LINES.length, rowsLoaded: EXACT_LINES.length - badRows.length, rowsRejected: badRows.length });
+    const rejects = await server.sql(`SELECT SOURCE_ROW FROM RETAIL_DB.RETAIL_SCHEMA.LOAD_REJECTS WHERE BATCH_ID = '${B5}' AND ENTITY = 'orders'`);
+    expect(rejects.map((r) => Number(r.SOURCE_ROW)).sort((a, b) => a - b)).toEqual(badRows);
+    const loaded = await server.sql(`SELECT SOURCE_ROW, O_TOTALPRICE, O_ORDERDATE FROM RETAIL_DB.RETAIL_SCHEMA.ORDERS_RAW WHERE BATCH_ID = '${B5}'`);
+    for (const row of loaded) {
+      const line = EXACT_LINES[Number(row.SOURCE_ROW) - 1]!;
+      expect(Number(row.O_TOTALPRICE)).toBe(Number(line[3]));
+      // The server answers DATE as days since 1970-01-01.
+      const date = /^\d+$/.test(String(row.O_ORDERDATE)) ? new Date(Number(row.O_ORDERDATE) * 86_400_000).toISOString() : String(row.O_ORDERDATE);
+      expect(date.slice(0, 10)).toBe(line[4]);
+    }
+    const customers = await snowflake.load({ entity: 'customers', batchId: B5, files: filesOf('customers'), onError: 'quarantine' });
+    expect(customers).toMatchObject({ rowsParsed: 3, rowsLoaded: 2, rowsRejected: 1 });
   });
 });

@@ -392,6 +392,11 @@ export class Translator {
         // From a start position: search the rest, then shift back (0 stays 0).
         return `(CASE WHEN POSITION((${needle}) IN SUBSTRING((${haystack}), (${from}))) = 0 THEN 0 ELSE POSITION((${needle}) IN SUBSTRING((${haystack}), (${from}))) + (${from}) - 1 END)`;
       }
+      case 'REGEXP_LIKE':
+        // Snowflake anchors the pattern at both ends (the whole subject must match), as regexp_full_match does.
+        // Only the two-argument form: parameters (i, m, ...) would change the meaning.
+        arity(2);
+        return `regexp_full_match(${a(0)}, ${a(1)})`;
       case 'IFF':
         arity(3);
         return `(CASE WHEN ${a(0)} THEN ${a(1)} ELSE ${a(2)} END)`;
