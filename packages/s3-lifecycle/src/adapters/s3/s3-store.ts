@@ -19,6 +19,7 @@ import {
   PreconditionFailedError,
   type StoredObject,
 } from '../../object-store.js';
+import { StoreConfigError, quote } from '../../errors.js';
 
 // The AWS SDK loads when the first S3 store or client is made, not when the package is imported: a file://
 // user never pays for it. Loaded synchronously (require), because constructors and createS3Client are sync.
@@ -146,6 +147,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly ownsClient: boolean;
   private readonly signed: SignedCopies | undefined;
   private readonly threadCount: number;
+  private configured: Promise<void> | undefined;
 
   constructor(options: S3ObjectStoreOptions) {
     assertBucketName(options.bucket);
@@ -173,6 +175,44 @@ export class S3ObjectStore implements ObjectStore {
     if (this.partBytes < 5 * MiB) throw new RangeError(`multipartCopyPartBytes must be at least 5 MiB (S3's minimum part), got ${this.partBytes}`);
   }
 
+  /**
+   * Resolve the client's region and credentials once, before the first request, so that a store with
+   * neither fails as a configuration error naming the store and what to set (the SDK's own errors,
+   * `Region is missing` and `Could not load credentials from any providers`, name neither). A failure is
+   * not remembered: the next call asks the providers again.
+   */
+  private ensureConfigured(): Promise<void> {
+    this.configured ??= this.resolveConfig().catch((error: unknown) => {
+      this.configured = undefined;
+      throw error;
+    });
+    return this.configured;
+  }
+
+  private async resolveConfig(): Promise<void> {
+    const config = this.client.config as { region?: () => Promise<string>; credentials?: () => Promise<unknown> };
+    try {
+      await config.region?.();
+    } catch (error) {
+      if (!/region is missing/i.test((error as Error)?.message ?? '')) throw error;
+      throw new StoreConfigError(
+        `S3 store ${quote(this.location)} has no AWS region: set AWS_REGION (or a region in the AWS profile named by AWS_PROFILE), ` +
+          'or pass the `region` option (e.g. `openObjectStore(url, { region: "eu-west-1" })`)',
+        { cause: error },
+      );
+    }
+    try {
+      await config.credentials?.();
+    } catch (error) {
+      if ((error as Error)?.name !== 'CredentialsProviderError') throw error;
+      throw new StoreConfigError(
+        `S3 store ${quote(this.location)} found no AWS credentials (${(error as Error).message}): set AWS_PROFILE to a configured ` +
+          'profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them (EC2/ECS/EKS web identity)',
+        { cause: error },
+      );
+    }
+  }
+
   private full(key: string): string {
     assertKey(key);
     return this.prefix + key;
@@ -184,6 +224,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async *list(prefix: string): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
+    await this.ensureConfigured();
     const pages = sdk().paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix });
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
@@ -199,6 +240,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
+    await this.ensureConfigured();
     try {
       const out = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.full(key) }));
       return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
@@ -209,6 +251,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    await this.ensureConfigured();
     try {
       // If-Match: S3 serves that exact version or answers 412, atomically (an object never changes in place).
       const ifMatch = options.ifMatch === undefined ? {} : { IfMatch: options.ifMatch };
@@ -223,6 +266,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: ObjectBody): Promise<StoredObject> {
     const Key = this.full(key);
+    await this.ensureConfigured();
     if (typeof body === 'string' || body instanceof Uint8Array) {
       const out = await this.client.send(new (sdk().PutObjectCommand)({ Bucket: this.bucket, Key, Body: body }));
       return { key, size: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, etag: out.ETag ?? '' };
@@ -253,6 +297,7 @@ export class S3ObjectStore implements ObjectStore {
   private async conditionalPut(key: string, body: Uint8Array | string, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<boolean> {
     const Key = this.full(key);
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    await this.ensureConfigured();
     for (let attempt = 1; ; attempt++) {
       try {
         if (bytes.byteLength > CONDITIONAL_PART_BYTES) await this.conditionalMultipartPut(Key, bytes, condition);
@@ -291,6 +336,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async copy(sourceKey: string, targetKey: string, options: CopyOptions = {}): Promise<StoredObject> {
+    await this.ensureConfigured();
     let size = options.size;
     if (size === undefined || size > this.thresholdBytes) {
       const source = await this.head(sourceKey);
@@ -395,6 +441,7 @@ export class S3ObjectStore implements ObjectStore {
         outcomes[index] = { key, error: { code: 'InvalidKey', message: (error as Error).message } };
       }
     });
+    if (valid.length > 0) await this.ensureConfigured();
     const chunks: number[][] = [];
     for (let i = 0; i < valid.length; i += MAX_DELETE_KEYS) chunks.push(valid.slice(i, i + MAX_DELETE_KEYS));
     await pMap(
