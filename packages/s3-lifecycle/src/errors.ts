@@ -212,6 +212,24 @@ export class PinnedFileChangedError extends BatchFileError {
   }
 }
 
+/**
+ * The filesystem refused a write for a reason no retry changes (a file where a folder must be, a folder
+ * where a file must be, no permission, a read-only filesystem): never retried, and it names what blocks.
+ */
+export class BlockedPathError extends Error {
+  override readonly name = 'BlockedPathError';
+  readonly permanent: boolean = true;
+  readonly exitCode: 1 | 2 | 75 = 1;
+  constructor(
+    readonly key: string,
+    readonly path: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`The store cannot write ${quote(key)} at ${quote(path)}: ${code}, ${detail}; remove or fix what blocks that path, then re-run`);
+  }
+}
+
 /** A lifecycle option out of range (concurrency, settleSeconds): a configuration problem. */
 export class InvalidLifecycleOptionError extends Error {
   override readonly name = 'InvalidLifecycleOptionError';

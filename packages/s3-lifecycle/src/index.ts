@@ -29,6 +29,7 @@ export {
 export { Lease, acquireLease, type LeaseOptions, type LeaseRecord } from './lease.js';
 export {
   BatchDeleteError,
+  BlockedPathError,
   BatchFileError,
   BatchInProgressError,
   BatchNotClaimedError,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toBatchId } from '@batchline/batch-id';
-import { FileObjectStore, InvalidKeyError, ObjectNotFoundError, PinnedFileChangedError, PreconditionFailedError, createBatchLifecycle, openObjectStore } from '../src/index.js';
+import { BlockedPathError, FileObjectStore, InvalidKeyError, ObjectNotFoundError, PinnedFileChangedError, PreconditionFailedError, createBatchLifecycle, openObjectStore } from '../src/index.js';
 import { describeObjectStoreContract, readAll } from './support/store-contract.js';
 
 async function tempStore(): Promise<{ store: FileObjectStore; dir: string; close(): Promise<void> }> {
@@ -86,6 +86,32 @@ describe('FileObjectStore.move (atomic rename)', () => {
       await expect(store.move('m/landing/changed', 'm/processing/changed', { ifMatch: etag })).rejects.toBeInstanceOf(PreconditionFailedError);
       expect((await readAll(store, 'm/landing/changed')).toString()).toBe('new');
       expect(await store.head('m/processing/changed')).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('FileObjectStore blocked paths (QA: ENOTDIR on archive)', () => {
+  it('a file where a folder must be fails move and put with a permanent BlockedPathError naming the blocking file; the source stays', async () => {
+    const { store, dir, close } = await tempStore();
+    try {
+      await store.put('orders/processing/B/a.csv', 'a,b\n');
+      await writeFile(path.join(dir, 'orders', 'processed'), 'x');
+      const blocker = path.join(dir, 'orders', 'processed');
+      const moved = await store.move('orders/processing/B/a.csv', 'orders/processed/B/a.csv').catch((e: unknown) => e);
+      expect(moved).toBeInstanceOf(BlockedPathError);
+      const error = moved as BlockedPathError;
+      expect(error.permanent).toBe(true);
+      expect(error.exitCode).toBe(1);
+      expect(error.code).toBe('ENOTDIR');
+      expect(error.message).toContain(`a file stands where the store needs a folder: ${blocker}`);
+      expect(error.message).toContain('remove or fix what blocks that path');
+      expect((await store.head('orders/processing/B/a.csv'))?.size).toBe(4);
+      await expect(store.put('orders/processed/B/b.csv', 'x')).rejects.toBeInstanceOf(BlockedPathError);
+      await rm(blocker);
+      await store.move('orders/processing/B/a.csv', 'orders/processed/B/a.csv');
+      expect((await store.head('orders/processed/B/a.csv'))?.size).toBe(4);
     } finally {
       await close();
     }

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pMap from 'p-map';
 import { assertKey, assertPrefix } from '../../keys.js';
+import { BlockedPathError } from '../../errors.js';
 import {
   type CopyOptions,
   type DeleteOutcome,
@@ -464,15 +465,40 @@ export class FileObjectStore implements ObjectStore {
 
   /** Put a finished file at its key's path, creating folders when missing (again, if a delete pruned them meanwhile). */
   private async publish(from: string, file: string, place: (from: string, to: string) => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await place(from, file);
-        return;
-      } catch (error) {
-        if (errorCode(error) !== 'ENOENT' || attempt >= 5 || !(await this.exists(from))) throw error;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await place(from, file);
+          return;
+        } catch (error) {
+          if (errorCode(error) !== 'ENOENT' || attempt >= 5 || !(await this.exists(from))) throw error;
+        }
+        await mkdir(path.dirname(file), { recursive: true });
       }
-      await mkdir(path.dirname(file), { recursive: true });
+    } catch (error) {
+      throw await this.blocked(error, file);
     }
+  }
+
+  /** A write refused for a reason no retry changes becomes a BlockedPathError naming what is in the way. */
+  private async blocked(error: unknown, file: string): Promise<unknown> {
+    const code = errorCode(error);
+    const key = path.relative(this.root, file).split(path.sep).join('/');
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      // The first ancestor (below the root) that exists but is not a folder is what blocks.
+      const ancestors: string[] = [];
+      for (let dir = path.dirname(file); dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) ancestors.unshift(dir);
+      for (const dir of ancestors) {
+        const stats = await lstat(dir).catch(() => undefined);
+        if (stats === undefined) break;
+        if (!stats.isDirectory()) return new BlockedPathError(key, dir, code, `a file stands where the store needs a folder: ${dir}`);
+      }
+      return code === 'ENOTDIR' ? new BlockedPathError(key, file, code, 'a file stands where the store needs a folder') : error;
+    }
+    if (code === 'EISDIR') return new BlockedPathError(key, file, code, 'a folder stands where the store needs a file');
+    if (code === 'EACCES' || code === 'EPERM') return new BlockedPathError(key, file, code, 'the store has no permission to write there');
+    if (code === 'EROFS') return new BlockedPathError(key, file, code, 'the filesystem is read-only');
+    return error;
   }
 
   private async exists(file: string): Promise<boolean> {
