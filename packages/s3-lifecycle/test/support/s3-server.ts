@@ -15,6 +15,7 @@
  * 3. Listing order. S3 lists keys in UTF-8 byte order; fauxqs sorts with localeCompare but pages
  *    with a plain `<=` comparison, so a page boundary can skip keys whose orders differ ('Z.csv'
  *    after 'a.csv'). Its in-memory store is subclassed to sort and page in byte order.
+ * 4. ListObjectsV2 `encoding-type=url` (percent-encoded keys in the answer), which fauxqs ignores.
  *
  * Nothing here mocks the SDK: the adapter talks HTTP to this server exactly as to S3.
  */
@@ -266,6 +267,26 @@ function addS3Conditions(app: App, direct: DirectAccess, rejected: { count: numb
   });
 }
 
+const XML_ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&apos;': "'" };
+
+/**
+ * ListObjectsV2 `encoding-type=url`, which fauxqs ignores: S3 then percent-encodes Key, Prefix, StartAfter and
+ * Delimiter as a form would (space as '+') and says `<EncodingType>url</EncodingType>`. Without it, keys go out raw.
+ */
+function addListEncoding(app: App): void {
+  app.addHook('onSend', async (request: HookRequest, _reply: HookReply, payload: unknown) => {
+    const query = request.query as Record<string, string | undefined> | undefined;
+    const params = request.params as { bucket?: string; '*'?: string } | undefined;
+    if (request.method !== 'GET' || params?.['*'] || query?.['encoding-type'] !== 'url') return payload;
+    const xml = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+    if (xml === undefined || !xml.includes('<ListBucketResult')) return payload;
+    const encode = (text: string) => encodeURIComponent(text.replace(/&(amp|lt|gt|quot|apos);/g, (e) => XML_ENTITIES[e]!)).replace(/%20/g, '+');
+    return xml
+      .replace(/<(Key|Prefix|StartAfter|Delimiter)>([^<]*)<\/\1>/g, (_m, tag: string, text: string) => `<${tag}>${encode(text)}</${tag}>`)
+      .replace('</ListBucketResult>', '  <EncodingType>url</EncodingType>\n</ListBucketResult>');
+  });
+}
+
 /**
  * `conditionalWrites: false` leaves out the conditional-write layer (If-None-Match, If-Match, copy-source
  * If-Match are then ignored, as by plain emulators and some S3-compatible stores): what `batchline doctor`
@@ -276,6 +297,7 @@ export async function startS3Server(options: { conditionalWrites?: boolean } = {
   const app = buildApp({ logger: false, stores });
   const rejected = { count: 0 };
   addS3Conditions(app, direct, rejected, options.conditionalWrites ?? true);
+  addListEncoding(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fauxqs did not report a TCP address');

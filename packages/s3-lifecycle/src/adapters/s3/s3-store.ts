@@ -125,6 +125,11 @@ function s3ClientConfig(settings: S3ClientSettings): S3ClientConfig {
   };
 }
 
+/** A key from a listing with EncodingType url: S3 encodes as a form would (a space is '+', a '+' is %2B). */
+export function decodeListedKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
 async function bodyBytes(body: ObjectBody): Promise<Uint8Array | string> {
   return typeof body === 'string' || body instanceof Uint8Array ? body : buffer(body);
 }
@@ -225,12 +230,20 @@ export class S3ObjectStore implements ObjectStore {
   async *list(prefix: string): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
     await this.ensureConfigured();
-    const pages = sdk().paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.prefix + prefix });
+    // EncodingType url: S3 then percent-encodes keys in the answer, so a key with a character XML 1.0 cannot
+    // carry (a control character) does not break every listing of the prefix. A store that ignores the
+    // request answers without EncodingType, and its keys are taken as they are.
+    const pages = sdk().paginateListObjectsV2(
+      { client: this.client, pageSize: this.pageSize },
+      { Bucket: this.bucket, Prefix: this.prefix + prefix, EncodingType: 'url' },
+    );
     for await (const page of pages) {
+      const encoded = page.EncodingType === 'url';
       for (const object of page.Contents ?? []) {
-        if (object.Key === undefined || !object.Key.startsWith(this.prefix)) continue;
+        const key = object.Key === undefined ? undefined : encoded ? decodeListedKey(object.Key) : object.Key;
+        if (key === undefined || !key.startsWith(this.prefix)) continue;
         yield {
-          key: object.Key.slice(this.prefix.length),
+          key: key.slice(this.prefix.length),
           size: object.Size ?? 0,
           etag: object.ETag ?? '',
           ...(object.LastModified ? { lastModified: object.LastModified } : {}),
