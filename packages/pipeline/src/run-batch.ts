@@ -153,6 +153,19 @@ function withWayOut(error: unknown, batchId: BatchId, location: BatchLocation): 
   return error;
 }
 
+/** An archive the filesystem refused (a file in the way, no permission) names what to remove and what to run after. */
+function withArchiveWayOut(error: unknown, entity: PipelineEntity, batchId: BatchId): unknown {
+  if (!(error instanceof Error) || error.name !== 'BlockedPathError') return error;
+  try {
+    error.message =
+      `${error.message}. Way out: remove what blocks ${entity}/processed/${batchId}/ in the store (or fix its permissions), ` +
+      `then \`batchline run --batch ${batchId}\` finishes the archive.`;
+  } catch {
+    // A frozen message stays as it is; the report still names the task.
+  }
+  return error;
+}
+
 /**
  * Start `op`, fire the `during` hook while it is in flight, and wait for it. The outcome is captured
  * the moment `op` starts, so a rejection while the hook runs is the task's failure, never an unhandled one.
@@ -237,6 +250,8 @@ export function batchTasks(): TaskSpec<TaskName, RunContext>[] {
       try {
         const manifest = await ctx.lifecycle.archive(entity, ctx.batchId);
         return { files: manifest.files.length };
+      } catch (error) {
+        throw withArchiveWayOut(error, entity, ctx.batchId);
       } finally {
         ctx.moving.delete(entity);
       }

@@ -132,6 +132,29 @@ export async function sequenceStatus(lifecycle: BatchLifecycle, warehouse: Wareh
   };
 }
 
+/**
+ * A failed batch the sequence does not hold back on (already transformed: failed at archive, or a failed
+ * replay) still gets a way out; the holder's is the sequence's `next:` line.
+ */
+function nextForFailed(b: BatchStatusRow, holder: BatchId | undefined): string | undefined {
+  const failed = /^failed at (\S+)/.exec(b.state)?.[1];
+  if (!failed || b.batchId === holder) return undefined;
+  const entity = failed.split(':')[1];
+  if (failed.startsWith('archive:')) {
+    return (
+      `next: batch ${b.batchId} failed at ${failed}: remove what blocks ${entity}/processed/${b.batchId}/ in the store ` +
+      `(the error names it; or fix its permissions), then batchline run --batch ${b.batchId}`
+    );
+  }
+  if (Object.values(b.entities).some((state) => state.startsWith('archiv'))) {
+    return (
+      `next: batch ${b.batchId} failed at ${failed}: fix the cause (a changed pinned file: put it back in ` +
+      `${entity ? `${entity}/` : ''}processed/${b.batchId}/), then batchline replay --batch ${b.batchId}`
+    );
+  }
+  return `next: batch ${b.batchId} failed at ${failed}: fix the cause, then batchline run --batch ${b.batchId}`;
+}
+
 export function renderStatus(status: PipelineStatus, detail: boolean): string {
   const plain = (head: string[]) => new (requireHere('cli-table3') as typeof Table)({ head, style: { head: [], border: [] } });
   const landing = plain(['entity', 'files waiting in landing', 'bytes']);
@@ -163,6 +186,10 @@ export function renderStatus(status: PipelineStatus, detail: boolean): string {
   const batches = plain(['batch', 'state', ...ENTITIES]);
   for (const b of status.batches) batches.push([b.batchId, b.state, ...ENTITIES.map((e) => b.entities[e] ?? '-')]);
   lines.push(batches.toString());
+  for (const b of status.batches) {
+    const next = nextForFailed(b, hold?.batchId);
+    if (next) lines.push(next);
+  }
   if (detail) {
     for (const b of status.batches) {
       const tasks = plain(['task', 'state']);

@@ -1,7 +1,7 @@
 // Situations 5-8 of issue 10 on real parts (file store, S3 test server, DuckDB): every stuck state has a way
 // out that the error leading there names; pinned files are checked on every read; any key S3 accepts loads.
 import { existsSync } from 'node:fs';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,37 @@ describe('situation 6: a changed archived file is replayed', () => {
     // Permanent: one attempt, although the policy allows two retries.
     expect(audit.attempt).toBe(attemptsBefore + 1);
     expect(curatedText(await bench.warehouse.curatedRows())).toEqual(before);
+    // status names the way out although the sequence is settled (QA 18:34).
+    const shown = renderStatus(await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse), false);
+    expect(shown).toContain(`next: batch ${A} failed at load:orders: fix the cause (a changed pinned file: put it back in orders/processed/${A}/), then batchline replay --batch ${A}`);
+  });
+});
+
+describe('an archive the filesystem refuses (QA 18:42: a file where processed/<id>/ must be)', () => {
+  it('fails at once (not retried) naming what blocks and the way out; status says it; removing the file and rerunning finishes', async () => {
+    bench = await openBench();
+    await bench.land({ entity: 'customers', path: 'a/customers', customers: [customer(1)] });
+    await bench.land({ entity: 'orders', path: 'a/orders', orders: [order(1, 1, 100)] });
+    const blocker = path.join(bench.dir, 'bucket', 'orders', 'processed');
+    await mkdir(path.dirname(blocker), { recursive: true });
+    await writeFile(blocker, 'x');
+    const failed = await bench.run(A, { tasks: { default: { retries: 2, backoffSeconds: 0 } } });
+    expect(failed.status).toBe('failed');
+    expect(failed.exitCode).toBe(1);
+    expect(failed.failedTask).toBe('archive:orders');
+    expect(failed.error).toContain(`a file stands where the store needs a folder: ${blocker}`);
+    expect(failed.error).toContain(`Way out: remove what blocks orders/processed/${A}/ in the store (or fix its permissions), then \`batchline run --batch ${A}\``);
+    const audit = (await bench.warehouse.readTasks(A as BatchId)).find((t) => t.task === 'archive:orders')!;
+    expect(audit.state).toBe('failed');
+    expect(audit.attempt).toBe(1);
+    const shown = renderStatus(await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse), false);
+    expect(shown).toContain(`next: batch ${A} failed at archive:orders: remove what blocks orders/processed/${A}/ in the store`);
+    expect(shown).toContain(`then batchline run --batch ${A}`);
+
+    await rm(blocker);
+    expect((await bench.run(A)).status).toBe('succeeded');
+    await expectInOrder(bench);
+    expect(renderStatus(await pipelineStatus(createBatchLifecycle(bench.store, { root: ROOT }), bench.warehouse), false)).not.toContain('next:');
   });
 });
 
