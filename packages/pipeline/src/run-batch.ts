@@ -138,6 +138,12 @@ function withWayOut(error: unknown, batchId: BatchId, location: BatchLocation): 
         ? `the archived file is not the one that loaded before: restore it in processed/${batchId}/`
         : `fix the file in processing/${batchId}/ then \`batchline repin --batch ${batchId}\` and \`batchline run --batch ${batchId}\`; ` +
           `or rerun with onError quarantine (BATCHLINE_ON_ERROR=quarantine); or give the files to the next batch with \`batchline release --batch ${batchId}\``;
+  } else if (error.name === 'CorruptFileError') {
+    wayOut =
+      location === 'processed'
+        ? `an archived file is damaged: put the complete pinned file back in processed/${batchId}/ (repin is refused for archived batches)`
+        : `replace the object in processing/${batchId}/ with a complete one, then \`batchline repin --batch ${batchId}\` and \`batchline run --batch ${batchId}\`; ` +
+          `or give the files to the next batch with \`batchline release --batch ${batchId}\``;
   } else if (error.name === 'PinnedFileChangedError' || (error.name === 'LoadInputError' && /changed after the claim/.test(error.message))) {
     wayOut =
       location === 'processed'

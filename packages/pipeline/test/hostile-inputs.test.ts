@@ -298,6 +298,16 @@ describe('bad data and interrupts: consistent after the rerun', () => {
     const tables = await dumpWarehouse(ws.duck);
     expect(tables['ORDERS_RAW']).toEqual([]);
     expect(tables['ORDER_CUSTOMER_DATE_PRICE']).toEqual([]);
+    // The way out it names is the real one (QA 18:37): replace the object, repin, run.
+    expect(report.error).toContain(
+      `Way out: replace the object in processing/${BATCH}/ with a complete one, then \`batchline repin --batch ${BATCH}\` and \`batchline run --batch ${BATCH}\``,
+    );
+    await writeFile(path.join(ws.bucket, 'orders', 'processing', BATCH, '2026', '01', '01', '00', 'orders-1'), whole);
+    const repin = await runCli(['repin', '--batch', BATCH, ...ws.flags], { cwd: ws.root, env: ws.env });
+    expect(repin.code, repin.stderr).toBe(0);
+    const rerun = await runCli(run(ws), { cwd: ws.root, env: ws.env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await dumpWarehouse(ws.duck))['ORDERS_RAW']).toHaveLength(data.batch1.orders.length);
   });
 
   it.each([

@@ -84,7 +84,8 @@ export class CorruptFileError extends Error {
   ) {
     super(
       `Load of ${entity} batch ${batchId} refused ${quote(file)}: ${reason}${detail ? ` (${detail})` : ''}. ` +
-        'Nothing was loaded; the whole file is refused in either onError mode: replace the object with a complete one and rerun.',
+        'Nothing was loaded; the whole file is refused in either onError mode: replace the object with a complete one, ' +
+        'then pin the batch to it (the claim pinned the broken bytes) before loading again.',
     );
   }
 }
