@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createLandingSink } from '../src/index.js';
+import { ConfigError, createLandingSink } from '../src/index.js';
 import { MemoryLandingStore } from './support/memory-store.js';
 
 const enc = (s: string) => Buffer.from(s);
@@ -90,5 +90,19 @@ describe('landing sink', () => {
     const store = new MemoryLandingStore();
     expect(() => createLandingSink({ store, prefixes: { orders: 'orders/landing' } })).toThrow(/must end with "\/", got "orders\/landing"/);
     expect(() => createLandingSink({ store, prefixes: { orders: '../x/' } })).toThrow(/relative key prefix/);
+    // A bad prefix is configuration: exit 2 in every bin (QA 18:40), never a failed run (1).
+    for (const prefix of ['../x/', '/abs/', 'orders/landing']) {
+      const error = (() => {
+        try {
+          createLandingSink({ store, prefixes: { orders: prefix } });
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).exitCode).toBe(2);
+      expect((error as Error).message).toContain(JSON.stringify(prefix));
+    }
   });
 });

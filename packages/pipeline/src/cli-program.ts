@@ -182,7 +182,7 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
   const program = new Command('batchline')
     .description('Claim, load, transform and archive e-commerce batches: Firehose -> S3 -> Snowflake, replayable, one run per batch.')
     .version(packageVersion('@batchline/pipeline', import.meta.url), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('(run batchline --help for usage)')
     // commander echoes bad arguments in its messages: escape what a terminal would act on.
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(terminalSafe(text)), outputError: (text, write) => write(oneLineSafe(text)) })
     .exitOverride();

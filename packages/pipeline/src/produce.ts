@@ -49,7 +49,7 @@ export async function runProducerCli(argv: string[], options: ProduceOptions = {
     stderr.write(`batchline produce: ${(err as Error).message}\n`);
     return 2;
   }
-  const io = { ...(options.stdout ? { stdout: options.stdout } : {}), stderr };
+  const io = { ...(options.stdout ? { stdout: options.stdout } : {}), stderr, commandName: 'batchline produce' };
   if (ownSink(own.rest)) return producerCli(own.rest, io);
   let store: ReturnType<typeof openObjectStore>;
   let landingPrefix: (stream: string) => string | undefined;

@@ -259,6 +259,14 @@ const CASES: Case[] = [
     says: /is not valid JSON[^]*move it away to start over/,
   },
   { name: 'batchline produce --landing-prefix without =', args: (ws) => ['produce', '--file', path.join(ws.root, 'none.csv'), '--stream', 'orders', '--landing-prefix', 'orders', '--drain'], code: 2, names: () => 'got "orders"', says: /must look like stream=prefix\// },
+  // QA 18:40: a prefix that climbs out or is absolute is configuration too (exit 2), not a failed run.
+  ...['../x/', '/abs/'].map((prefix) => ({
+    name: `batchline produce --landing-prefix orders=${prefix}`,
+    args: (ws: Workspace) => ['produce', '--file', path.join(ws.root, 'none.csv'), '--stream', 'orders', '--landing-prefix', `orders=${prefix}`, '--drain', '--store', ws.store],
+    code: 2,
+    names: () => `got ${JSON.stringify(prefix)}`,
+    says: /must be a relative key prefix/,
+  })),
 ];
 
 describe.concurrent('hostile inputs: exit code, the value named, store and warehouse untouched', () => {
@@ -433,6 +441,23 @@ async function runBin(bin: string, args: string[], shell?: string): Promise<CliR
 }
 
 describe.concurrent('one CLI convention for the four bins', () => {
+  it('batchline produce --help names itself; batchline-producer refuses a bad --landing-prefix with exit 2', async () => {
+    const cli = BINS[0]!.bin();
+    const help = await runBin(cli, ['produce', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: batchline produce /);
+    const bad = await runBin(cli, ['produce', '--no-such-option']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('(run batchline produce --help for usage)');
+    const land = path.join(dir, 'producer-landing');
+    const csv = path.join(dir, 'producer-none.csv');
+    for (const prefix of ['../x/', '/abs/']) {
+      const r = await runBin(BINS[1]!.bin(), ['--file', csv, '--stream', 'orders', '--drain', '--landing-dir', land, '--landing-prefix', `orders=${prefix}`]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`must be a relative key prefix, got ${JSON.stringify(prefix)}`);
+    }
+    expect(existsSync(land)).toBe(false);
+  });
   it.each(BINS)('$name: --help, --version, no arguments, bad usage, a closed stdout', async ({ name, pkg, bin }) => {
     const file = bin();
     const version = (JSON.parse(await readFile(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
@@ -449,7 +474,7 @@ describe.concurrent('one CLI convention for the four bins', () => {
     const bad = await runBin(file, ['--no-such-option']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown option '--no-such-option'");
-    expect(bad.stderr).toMatch(/--help for usage/);
+    expect(bad.stderr).toContain(`(run ${name} --help for usage)`);
     // `... --help | head -1`, and a reader that never reads: no EPIPE crash.
     const head = await runBin(file, ['--help'], '| head -1');
     expect(head.stdout).toBe(help.stdout.split('\n')[0] + '\n');

@@ -24,6 +24,8 @@ export interface ProducerCliIo {
    * `<stream>/landing/`.
    */
   readonly landingPrefix?: (stream: string) => string | undefined;
+  /** The command as the user typed it, for usage and hints (the pipeline passes `batchline produce`). Default `batchline-producer`. */
+  readonly commandName?: string;
   /** Install SIGTERM/SIGINT handlers: first signal stops gracefully, a second exits at once (default true). */
   readonly handleSignals?: boolean;
   /** Aborting stops a follow run gracefully, like a first SIGTERM. */
@@ -82,10 +84,10 @@ interface CliOptions {
   shutdownTimeout?: number;
 }
 
-function program(): Command {
-  return new Command('batchline-producer')
+function program(name = 'batchline-producer'): Command {
+  return new Command(name)
     .version(packageVersion('@batchline/kinesis-producer', import.meta.url ?? __filename), '-V, --version')
-    .showHelpAfterError('(run batchline-producer --help for usage)')
+    .showHelpAfterError(`(run ${name} --help for usage)`)
     .description(
       'Tail CSV files into Amazon Data Firehose (or a local landing directory): a Node replacement for the Kinesis Agent.\n' +
         'Records are CSV records (a quoted field may span lines, a record is never cut), checkpoints pass only acknowledged records.',
@@ -268,7 +270,7 @@ export async function runProducerCli(argv: readonly string[], io: ProducerCliIo 
   const stderr = io.stderr ?? process.stderr;
   // Messages carry paths, stream names and file contents: escape what a terminal would act on.
   const say = (s: string) => stderr.write(`batchline-producer: ${terminalSafe(s)}\n`);
-  const cmd = program()
+  const cmd = program(io.commandName)
     .exitOverride()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(terminalSafe(s)), outputError: (s, write) => write(oneLineSafe(s)) });
   // The convention of every batchline bin: no arguments prints the help on stderr and exits 2.

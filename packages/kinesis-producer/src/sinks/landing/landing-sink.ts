@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { LandingSinkOptions, PutOutcome, RecordSink } from '../../producer-contract.js';
+import { ConfigError } from '../../errors.js';
 import { FIREHOSE_LIMITS } from '../../records/limits.js';
 
 const gzip = promisify(gzipCallback);
@@ -56,10 +57,10 @@ export function createLandingSink(options: LandingSinkOptions): RecordSink {
   }
   for (const [stream, prefix] of Object.entries(options.prefixes)) {
     if (prefix !== '' && !prefix.endsWith('/')) {
-      throw new Error(`Landing prefix for stream ${JSON.stringify(stream)} must end with "/", got ${JSON.stringify(prefix)}`);
+      throw new ConfigError(`Landing prefix for stream ${JSON.stringify(stream)} must end with "/", got ${JSON.stringify(prefix)}`);
     }
     if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`Landing prefix for stream ${JSON.stringify(stream)} must be a relative key prefix, got ${JSON.stringify(prefix)}`);
+      throw new ConfigError(`Landing prefix for stream ${JSON.stringify(stream)} must be a relative key prefix, got ${JSON.stringify(prefix)}`);
     }
   }
 
