@@ -2,7 +2,8 @@
 // as a pass/fail table with the fix for each failure. Safe at any time: scratch keys only under _batchline/doctor/
 // (deleted again), warehouse checks in rolled-back transactions.
 import { randomUUID } from 'node:crypto';
-import { checkStore, openObjectStore, type ObjectStore, type StoreCheck } from '@batchline/s3-lifecycle';
+import { existsSync } from 'node:fs';
+import { FileObjectStore, checkStore, openObjectStore, type ObjectStore, type StoreCheck } from '@batchline/s3-lifecycle';
 import { ENTITIES, checkWarehouse, warehouseProbeRecord, type OpenWarehouseOptions, type WarehouseCheck } from '@batchline/snowflake-loader';
 
 export type DoctorArea = 'store' | 'warehouse' | 'firehose';
@@ -38,6 +39,19 @@ export interface DoctorOptions {
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const store = typeof options.store === 'string' ? openObjectStore(options.store) : options.store;
   const root = options.root ?? '';
+  // A typo'd file:// path is reported, never created (the store's first write would make the folder).
+  if (store instanceof FileObjectStore && !existsSync(store.root)) {
+    if (typeof options.store === 'string') await store.close?.();
+    const missing: DoctorCheck = {
+      area: 'store',
+      id: 'exists',
+      title: 'store directory exists',
+      ok: false,
+      detail: `the store directory ${JSON.stringify(store.root)} does not exist (nothing was created; the other checks need it)`,
+      fix: 'Check the store URL for a typo, or create the directory (mkdir -p) if this is a new store',
+    };
+    return { ok: false, store: store.location, warehouse: options.warehouse.split('?')[0]!, checks: [missing] };
+  }
   const tag = (area: DoctorArea) => (c: StoreCheck | WarehouseCheck): DoctorCheck => ({ area, ...c });
   const checks: DoctorCheck[] = (await checkStore(store, { root })).map(tag('store'));
 

@@ -290,6 +290,21 @@ describe.concurrent('hostile inputs: exit code, the value named, store and wareh
   });
 });
 
+describe('a file:// store directory that does not exist (QA 18:37)', () => {
+  it('doctor reports it as a failed check naming the path (exit 1) and creates nothing', async () => {
+    const root = path.join(dir, 'missing-store');
+    await mkdir(root, { recursive: true });
+    const missing = path.join(root, 'nostore');
+    const r = await runCli(['doctor', '--json', '--store', pathToFileURL(missing).href, '--warehouse', `duckdb://${path.join(root, 'none.duckdb')}`], { cwd: root, env: {} });
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean; detail: string; fix?: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.map((c) => [c.id, c.ok])).toEqual([['exists', false]]);
+    expect(report.checks[0]!.detail).toContain(`the store directory ${JSON.stringify(missing)} does not exist`);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
 describe('bad data and interrupts: consistent after the rerun', () => {
   it('a truncated gzip object fails the load by name with nothing loaded; the untouched batch of customers is intact', async () => {
     const whole = gzipSync(toCsv('orders', data.batch1.orders));
