@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.batchline/**', '**/coverage/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.batchline/**', '**/coverage/**', '**/test-results/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

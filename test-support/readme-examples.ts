@@ -58,9 +58,11 @@ export async function runExample(
   const file = path.join(options.dir, `readme-line-${block.line}.mts`);
   writeFileSync(file, block.code);
   const tsx = path.resolve(import.meta.dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  // Nx forces colour on its tasks; a pasted example prints plain text, so compare with that.
+  const { FORCE_COLOR: _forcedColour, ...inherited } = process.env;
   const child = spawn(process.execPath, [tsx, file], {
     cwd: options.cwd ?? options.dir,
-    env: { ...process.env, ...options.env },
+    env: { ...inherited, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -46,7 +46,8 @@ async function runExample(example: string, root: string, bucket: string): Promis
   writeFileSync(file, example);
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: packageDir,
-    env: { ...process.env, AWS_ENDPOINT_URL_S3: server.endpoint },
+    // Nx forces colour on its tasks; the example's output is compared as the plain text a reader sees.
+    env: { ...withoutForcedColour(process.env), NO_COLOR: '1', AWS_ENDPOINT_URL_S3: server.endpoint },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -88,3 +89,8 @@ it('the S3 usage example claims, archives and exits by itself, with and without 
   expect(threaded).toContain('copyThreads: 2');
   await runExample(threaded, root, `${bucket!}-threads`);
 });
+
+function withoutForcedColour(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _forcedColour, ...rest } = env;
+  return rest;
+}
