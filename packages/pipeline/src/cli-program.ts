@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BatchId, batchIdForSchedule, parseIsoInstant, toBatchId } from '@batchline/batch-id';
-import { BatchInProgressError, createBatchLifecycle, openObjectStore, requireConditionalWrites } from '@batchline/s3-lifecycle';
+import { BatchInProgressError, FileObjectStore, createBatchLifecycle, openObjectStore, requireConditionalWrites } from '@batchline/s3-lifecycle';
 import { type Warehouse, WarehouseBusyError, WarehouseMissingError, openWarehouse } from '@batchline/snowflake-loader';
 import { EXIT as BIN_EXIT, commanderExitCode, oneLineSafe, packageVersion, reportFailure, terminalSafe, wantsStack } from '@batchline/cli-kit';
 import { UsageError } from './errors.js';
@@ -312,6 +313,10 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       }
       const config = configFrom(flags, io);
       const store = openObjectStore(config.store);
+      // A typo'd file:// path is not an empty store: say so instead of "no batches yet".
+      if (store instanceof FileObjectStore && !existsSync(store.root)) {
+        throw new UsageError(`the store directory ${JSON.stringify(store.root)} (from ${JSON.stringify(redactUrl(config.store))}) does not exist; check the store URL`);
+      }
       const lifecycle = createBatchLifecycle(store, { root: config.root });
       // status only reads: the warehouse is opened read-only (nothing created, no setup). When a run holds
       // the DuckDB file, or no run has made it yet, the store's view is still shown, with a line saying so.

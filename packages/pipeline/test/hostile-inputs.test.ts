@@ -303,6 +303,18 @@ describe('a file:// store directory that does not exist (QA 18:37)', () => {
     expect(report.checks[0]!.detail).toContain(`the store directory ${JSON.stringify(missing)} does not exist`);
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('status says the store directory does not exist (exit 2) instead of "no batches yet"', async () => {
+    const root = path.join(dir, 'missing-store-status');
+    await mkdir(root, { recursive: true });
+    const missing = path.join(root, 'no', 'such', 'dir');
+    const r = await runCli(['status', '--store', pathToFileURL(missing).href, '--warehouse', `duckdb://${path.join(root, 'none.duckdb')}`], { cwd: root, env: {} });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`the store directory ${JSON.stringify(missing)}`);
+    expect(r.stderr).toContain('does not exist');
+    expect(r.stdout).not.toContain('no batches yet');
+    expect(existsSync(missing)).toBe(false);
+  });
 });
 
 describe('bad data and interrupts: consistent after the rerun', () => {
