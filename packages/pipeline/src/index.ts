@@ -39,7 +39,7 @@ export {
   statusPageData,
   writeStatusPage,
 } from './status-page/index.js';
-export { type DemoOptions, type DemoResult, demo, demoBatchIds, demoDataset, renderDemo } from './demo.js';
+// The demo is `@batchline/pipeline/demo` (src/demo-entry.ts): it loads the producer and the CLI's output.
 export {
   type TaskFigures,
   type TaskOutcome,
