@@ -216,8 +216,12 @@ const CASES: Case[] = [
   },
   // status only reads.
   {
-    name: 'status with no warehouse and no store yet creates neither',
-    args: (ws) => ['status', '--store', pathToFileURL(path.join(ws.root, 'nobucket')).href, '--warehouse', `duckdb://${path.join(ws.root, 'nodir', 'w.duckdb')}`],
+    // (A store directory that does not exist at all is a typo until shown otherwise: exit 2, tested below.)
+    name: 'status with an empty store and no warehouse yet creates no warehouse or directory',
+    args: (ws) => ['status', '--store', pathToFileURL(path.join(ws.root, 'emptybucket')).href, '--warehouse', `duckdb://${path.join(ws.root, 'nodir', 'w.duckdb')}`],
+    prepare: async (ws) => {
+      await mkdir(path.join(ws.root, 'emptybucket'), { recursive: true });
+    },
     code: 0,
     names: (ws) => JSON.stringify(path.join(ws.root, 'nodir', 'w.duckdb')),
     says: /nothing has run against it yet|nothing has run against it/,
