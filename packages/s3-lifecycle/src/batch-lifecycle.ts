@@ -510,7 +510,12 @@ class StoreBatchLifecycle implements BatchLifecycle {
       let current = (await this.readStored(entity, batchId))!;
       const finished = check(current);
       if (finished) return finished;
-      if (current.value.state === 'claimed') current = await this.transition(current, 'archiving');
+      if (current.value.state === 'claimed') {
+        // A claim killed between its 'claimed' transition and removing its open-claim marker left the marker;
+        // the batch is past landing/ for good here, so the marker goes (a no-op delete on a clean run).
+        await this.deleteKeys([this.pendingKey(entity, batchId)]);
+        current = await this.transition(current, 'archiving');
+      }
       await this.moveFiles(current.value, 'archive', this.processingPrefix(entity, batchId), this.processedPrefix(entity, batchId), lease);
       return (await this.transition(current, 'archived')).value;
     });

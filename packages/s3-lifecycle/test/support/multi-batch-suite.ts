@@ -118,6 +118,25 @@ export function describeMultiBatch(
       expect(new Map([...bytes].map(([k, v]) => [k, md5Etag(v)]))).toEqual(expected);
     }, 120_000);
 
+    it('a claim killed right after its manifest said claimed leaves no open-claim marker once the batch is archived', async () => {
+      const root = freshRoot();
+      await land(store, `${root}orders/landing/`, makeLandingFiles(3));
+      // Die on the request that removes the marker: the manifest already says claimed.
+      const dying = new InstrumentedStore(store, {
+        before(method, args) {
+          if (method === 'deleteMany' && (args[0] as string[]).some((k) => k.includes('/_batchline/pending/orders/'))) {
+            throw new InjectedFailure('runner died after the claimed transition');
+          }
+        },
+      });
+      await expect(lifecycle(root, dying, { lease: { owner: 'runner-a', pollMs: 20 } }).claim('orders', A)).rejects.toThrow(/runner died/);
+      const rerun = lifecycle(root, store, { lease: { owner: 'runner-a', pollMs: 20 } });
+      expect((await rerun.claim('orders', A)).state).toBe('claimed');
+      expect(await listKeys(store, `${root}_batchline/pending/orders/`)).toHaveLength(1); // left by the dead claim
+      await rerun.archive('orders', A);
+      expect(await listKeys(store, `${root}_batchline/pending/orders/`)).toEqual([]);
+    });
+
     it('a claim leaves out the files of a batch whose claim was interrupted; that batch then finishes with exactly its files', async () => {
       const root = freshRoot();
       const first = makeLandingFiles(20);
