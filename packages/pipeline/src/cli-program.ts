@@ -222,23 +222,26 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       state.code = await runCommand(flags.batch, { ...flags, force: true }, io);
     });
 
-  withConfigFlags(
-    program
-      .command('repin')
-      .description('Pin a claimed, not yet archived batch to the files now in processing/<id>/ (after fixing one there); its loads run again.'),
-  )
-    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
-    .option('--json', 'print the outcome as JSON', false)
+  // The two ways out take the same flags and the same request: the batch, the store and the warehouse.
+  const wayOutCommand = (name: string, description: string) =>
+    withConfigFlags(program.command(name).description(description))
+      .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
+      .option('--json', 'print the outcome as JSON', false);
+  const wayOutRequest = (flags: CommonFlags & { batch: BatchId }) => {
+    const config = configFrom(flags, io);
+    return {
+      store: config.store,
+      warehouse: config.warehouse,
+      warehouseOptions: warehouseOptions(io),
+      batchId: flags.batch,
+      root: config.root,
+      leaseSeconds: config.leaseSeconds,
+    };
+  };
+
+  wayOutCommand('repin', 'Pin a claimed, not yet archived batch to the files now in processing/<id>/ (after fixing one there); its loads run again.')
     .action(async (flags: CommonFlags & { batch: BatchId; json?: boolean }) => {
-      const config = configFrom(flags, io);
-      const outcome = await repinBatch({
-        store: config.store,
-        warehouse: config.warehouse,
-        warehouseOptions: warehouseOptions(io),
-        batchId: flags.batch,
-        root: config.root,
-        leaseSeconds: config.leaseSeconds,
-      });
+      const outcome = await repinBatch(wayOutRequest(flags));
       if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
       else {
         const lines = ENTITIES.flatMap((e) =>
@@ -255,23 +258,9 @@ export function createProgram(io: CliIo, state: { code: number } = { code: 0 }):
       }
     });
 
-  withConfigFlags(
-    program
-      .command('release')
-      .description('Give a failed, never transformed batch back: its raw rows go, its files return to landing/ for the next batch.'),
-  )
-    .addOption(new Option('--batch <id>', 'batch id YYYYMMDDTHHMM (UTC)').argParser(parseBatchOption).makeOptionMandatory())
-    .option('--json', 'print the outcome as JSON', false)
+  wayOutCommand('release', 'Give a failed, never transformed batch back: its raw rows go, its files return to landing/ for the next batch.')
     .action(async (flags: CommonFlags & { batch: BatchId; json?: boolean }) => {
-      const config = configFrom(flags, io);
-      const outcome = await releaseBatch({
-        store: config.store,
-        warehouse: config.warehouse,
-        warehouseOptions: warehouseOptions(io),
-        batchId: flags.batch,
-        root: config.root,
-        leaseSeconds: config.leaseSeconds,
-      });
+      const outcome = await releaseBatch(wayOutRequest(flags));
       if (flags.json) io.stdout(`${JSON.stringify(outcome)}\n`);
       else if (outcome.alreadyReleased) io.stdout(`batch ${outcome.batchId}: nothing to release (released before, or never claimed)\n`);
       else {
