@@ -7,10 +7,13 @@
 //
 // The server (fauxqs, see bench/s3-lifecycle-server.ts) runs in its own process on 127.0.0.1. For each
 // tool the same N small Firehose-shaped objects are put under a root of its own (not timed), then two
-// moves are timed (wall time, and the CPU time the tool itself used): landing/ -> processing/<id>/ and processing/<id>/ -> processed/<id>/, and the result
-// is checked (N objects at the target, none left behind). Each tool runs with its default parallelism
-// (aws: 10 requests, rclone: 4 transfers + 8 checkers, ours: 64). Credentials are generated for the
-// run and handed to every tool through the environment.
+// moves are timed: landing/ -> processing/<id>/ and processing/<id>/ -> processed/<id>/, and the result is
+// checked (N objects at the target, none left behind). Every tool, ours included
+// (bench/s3-lifecycle-ours.mjs), runs each move as a process of its own, so all pay their start-up and
+// are measured alike: wall time, CPU time (getrusage of the waited-for child) and peak RSS (VmHWM from
+// /proc, sampled every 20 ms; ours also reports its getrusage maxRSS). Each tool runs with its default
+// parallelism (aws: 10 requests, rclone: 4 transfers + 8 checkers, ours: 64). Credentials are generated
+// for the run and handed to every tool through the environment.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { toBatchId } from '@batchline/batch-id';
-import { S3ObjectStore, createBatchLifecycle, createS3Client } from '@batchline/s3-lifecycle';
+import { S3ObjectStore, createS3Client } from '@batchline/s3-lifecycle';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,13 +99,8 @@ const { endpoint, child } = await startServer();
 const client = createS3Client({ endpoint });
 await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 client.destroy();
-// Built from settings, as openObjectStore('s3://...') builds it: copies go through the adapter's copy threads.
-const store = new S3ObjectStore({
-  bucket: BUCKET,
-  endpoint,
-  maxSockets: Math.max(128, CONCURRENCY),
-  ...(args['copy-threads'] !== undefined ? { copyThreads: Number(args['copy-threads']) } : {}),
-});
+// The bench's own client, for set-up and checks only (not timed).
+const store = new S3ObjectStore({ bucket: BUCKET, endpoint, maxSockets: 128 });
 const objects = Array.from({ length: N }, (_, i) => ({ path: firehosePath(i), body: `${i},customer-${i % 997},2026-01-02T02:00:00Z,${(i % 500) + 0.99}\n` }));
 
 /** Run `fn` over `items`, `limit` at a time (setup only, not timed). */
@@ -134,28 +132,15 @@ async function cleanUp(root: string): Promise<void> {
   await store.deleteMany(keys);
 }
 
-function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): void {
-  execFileSync(command, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
+/** What one timed move cost, measured the same way for every tool (each runs as a child process). */
+interface Step {
+  readonly wall: number;
+  readonly cpu: number;
+  /** Peak resident memory of the tool's process, bytes. */
+  readonly rss: number;
 }
 
-/** Peak RSS of this process while a timed step ran (meaningful for ours: the peers run in other processes). */
-let peakRss = 0;
-let peakHeap = 0;
-
-async function time(fn: () => unknown | Promise<unknown>): Promise<number> {
-  const sampler = setInterval(() => {
-    const { rss, heapUsed } = process.memoryUsage();
-    peakRss = Math.max(peakRss, rss);
-    peakHeap = Math.max(peakHeap, heapUsed);
-  }, 20);
-  const start = performance.now();
-  await fn();
-  const seconds = (performance.now() - start) / 1000;
-  clearInterval(sampler);
-  return seconds;
-}
-
-/** CPU seconds of waited-for child processes (aws, rclone), from /proc (Linux), or NaN elsewhere. */
+/** CPU seconds of waited-for child processes, from /proc (Linux), or NaN elsewhere. */
 function childCpuSeconds(): number {
   try {
     const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
@@ -166,16 +151,39 @@ function childCpuSeconds(): number {
   }
 }
 
-interface Tool {
-  readonly name: string;
-  readonly inProcess: boolean;
-  claim(root: string): unknown;
-  archive(root: string): unknown;
+/** The process's peak RSS so far (VmHWM), bytes; 0 once it is gone. */
+function peakRssOf(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return line ? Number(line.split(/\s+/)[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
-interface Step {
-  readonly wall: number;
-  readonly cpu: number;
+/** Run one move as a child process: wall, CPU and peak RSS; its stdout is returned (ours prints its maxRSS). */
+async function step(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Step & { stdout: string }> {
+  const cpu0 = childCpuSeconds();
+  const start = performance.now();
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  let rss = 0;
+  const sampler = setInterval(() => (rss = Math.max(rss, peakRssOf(child.pid!))), 20);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  clearInterval(sampler);
+  const wall = (performance.now() - start) / 1000;
+  if (code !== 0) throw new Error(`${command} ${argv.join(' ')} exited with ${code}`);
+  return { wall, cpu: childCpuSeconds() - cpu0, rss, stdout };
+}
+
+interface Tool {
+  readonly name: string;
+  claim(root: string): Promise<Step>;
+  archive(root: string): Promise<Step>;
 }
 
 interface Result {
@@ -185,29 +193,20 @@ interface Result {
   readonly archive: Step;
 }
 
-async function step(tool: Tool, fn: () => unknown): Promise<Step> {
-  const cpu0 = process.cpuUsage();
-  const child0 = childCpuSeconds();
-  const wall = await time(fn);
-  const own = process.cpuUsage(cpu0);
-  return { wall, cpu: tool.inProcess ? (own.user + own.system) / 1e6 : childCpuSeconds() - child0 };
-}
-
-const tools: Tool[] = [
-  {
-    name: 'ours',
-    inProcess: true,
-    claim: (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).claim('orders', BATCH),
-    archive: (root) => createBatchLifecycle(store, { root, concurrency: CONCURRENCY }).archive('orders', BATCH),
-  },
-];
+const OURS = path.join(import.meta.dirname, 's3-lifecycle-ours.mjs');
+const ours = async (operation: string, root: string): Promise<Step> => {
+  const result = await step(process.execPath, [OURS, operation, endpoint, BUCKET, root, BATCH, String(CONCURRENCY), args['copy-threads'] ?? '']);
+  // getrusage's maxRSS is exact; the /proc sample can miss a peak between two samples.
+  const reported = (JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { maxRssKiB: number }).maxRssKiB * 1024;
+  return { wall: result.wall, cpu: result.cpu, rss: Math.max(result.rss, reported) };
+};
+const tools: Tool[] = [{ name: 'ours', claim: (root) => ours('claim', root), archive: (root) => ours('archive', root) }];
 if (AWS) {
   console.log(`aws: ${AWS} (${execFileSync(AWS, ['--version'], { encoding: 'utf8' }).trim()})`);
   const mv = (root: string, from: string, to: string) =>
-    run(AWS, ['s3', 'mv', '--recursive', '--only-show-errors', '--endpoint-url', endpoint, `s3://${BUCKET}/${root}orders/${from}`, `s3://${BUCKET}/${root}orders/${to}`]);
+    step(AWS, ['s3', 'mv', '--recursive', '--only-show-errors', '--endpoint-url', endpoint, `s3://${BUCKET}/${root}orders/${from}`, `s3://${BUCKET}/${root}orders/${to}`]);
   tools.push({
     name: 'aws',
-    inProcess: false,
     claim: (root) => mv(root, 'landing/', `processing/${BATCH}/`),
     archive: (root) => mv(root, `processing/${BATCH}/`, `processed/${BATCH}/`),
   });
@@ -224,10 +223,9 @@ if (RCLONE) {
     RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
   };
   const move = (root: string, from: string, to: string) =>
-    run(RCLONE, ['move', '--config', '/dev/null', '-q', `bench:${BUCKET}/${root}orders/${from}`, `bench:${BUCKET}/${root}orders/${to}`], env);
+    step(RCLONE, ['move', '--config', '/dev/null', '-q', `bench:${BUCKET}/${root}orders/${from}`, `bench:${BUCKET}/${root}orders/${to}`], env);
   tools.push({
     name: 'rclone',
-    inProcess: false,
     claim: (root) => move(root, 'landing', `processing/${BATCH}`),
     archive: (root) => move(root, `processing/${BATCH}`, `processed/${BATCH}`),
   });
@@ -241,24 +239,20 @@ function median(values: number[]): number {
 }
 
 console.log(`${N} objects, ${cpus().length} cores, Node ${process.version}, server fauxqs on ${endpoint} (own process), ${ROUNDS} round(s)`);
-console.log('Tools take turns within each round, so a busy moment of a shared machine hits them alike.\n');
+console.log('Tools take turns within each round, so a busy moment of a shared machine hits them alike; each move is a process of its own.\n');
 const results: Result[] = [];
-const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
-let oursPeak = 0;
-let oursHeap = 0;
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const tool of selected) {
       const root = `${tool.name}-${round}/`;
       await landAll(root);
-      if (tool.inProcess) [peakRss, peakHeap] = [0, 0];
-      const claim = await step(tool, () => tool.claim(root));
+      const claim = await tool.claim(root);
       await expectMoved(root, 'landing/', `processing/${BATCH}/`);
-      const archive = await step(tool, () => tool.archive(root));
+      const archive = await tool.archive(root);
       await expectMoved(root, `processing/${BATCH}/`, `processed/${BATCH}/`);
-      if (tool.inProcess) [oursPeak, oursHeap] = [Math.max(oursPeak, peakRss), Math.max(oursHeap, peakHeap)];
       results.push({ tool: tool.name, round, claim, archive });
-      const f = (x: Step) => `${x.wall.toFixed(2)} s (cpu ${x.cpu.toFixed(1)} s)`;
+      const f = (x: Step) => `${x.wall.toFixed(2)} s (cpu ${x.cpu.toFixed(1)} s, peak ${mib(x.rss)})`;
       console.log(`round ${round}  ${tool.name.padEnd(7)} claim ${f(claim)}   archive ${f(archive)}   total ${(claim.wall + archive.wall).toFixed(2)} s`);
       await cleanUp(root);
     }
@@ -278,21 +272,17 @@ const summary = new Map(
         archive: median(mine.map((r) => r.archive.wall)),
         total: median(mine.map((r) => r.claim.wall + r.archive.wall)),
         cpu: median(mine.map((r) => r.claim.cpu + r.archive.cpu)),
+        rss: Math.max(...mine.flatMap((r) => [r.claim.rss, r.archive.rss])),
       },
     ] as const;
   }),
 );
-console.log('\nmedian over rounds (wall seconds; cpu = CPU seconds the tool itself used, not the server):');
+console.log('\nmedian over rounds (wall seconds; cpu = CPU seconds the tool\'s processes used, not the server; peak = highest RSS of any one move):');
 for (const [name, m] of summary) {
-  console.log(`${name.padEnd(7)} claim ${m.claim.toFixed(2)}   archive ${m.archive.toFixed(2)}   total ${m.total.toFixed(2)}   cpu ${m.cpu.toFixed(1)}`);
+  console.log(`${name.padEnd(7)} claim ${m.claim.toFixed(2)}   archive ${m.archive.toFixed(2)}   total ${m.total.toFixed(2)}   cpu ${m.cpu.toFixed(1)}   peak RSS ${mib(m.rss)}`);
 }
-const ours = summary.get('ours');
-if (ours) {
-  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
-  console.log(
-    `\nours: while claiming/archiving ${N} objects, peak heap ${mib(oursHeap)} (${mib(heapBefore)} at start), ` +
-      `peak RSS ${mib(oursPeak)} (${mib(rssBefore)}); concurrency ${CONCURRENCY}, ${store.copyThreadStats.threads} copy threads`,
-  );
+const mine = summary.get('ours');
+if (mine) {
   for (const [name, m] of summary) {
     if (name === 'ours') continue;
     const perRound = results
@@ -303,8 +293,9 @@ if (ours) {
       });
     const x = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
     console.log(
-      `${name} / ours (medians): claim ${x(m.claim, ours.claim)}, archive ${x(m.archive, ours.archive)}, total ${x(m.total, ours.total)}; ` +
-        `per round total ${perRound.join('x, ')}x; cpu ${x(m.cpu, ours.cpu)}`,
+      `${name} / ours (medians): claim ${x(m.claim, mine.claim)}, archive ${x(m.archive, mine.archive)}, total ${x(m.total, mine.total)}; ` +
+        `per round total ${perRound.join('x, ')}x; cpu ${x(m.cpu, mine.cpu)}`,
     );
   }
+  console.log(`ours: concurrency ${CONCURRENCY}, copy threads ${args['copy-threads'] ?? 'default'}; peak RSS ${mib(mine.rss)} for ${N} objects`);
 }
