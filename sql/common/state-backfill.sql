@@ -1,7 +1,9 @@
--- setup, once per warehouse (recorded in BATCHLINE_MIGRATIONS as 'state-tables-2'), in one transaction:
+-- setup, once per warehouse (recorded in BATCHLINE_MIGRATIONS as 'state-tables-3'), in one transaction:
 -- fill the state tables from everything loaded and transformed before they existed. Rebuilds them whole, so
 -- running it again gives the same rows. It also numbers the ledger's and the curated rows' batches (BATCH_NO,
--- added by setup to tables created before it). Afterwards each load and transform keeps them up to date per batch.
+-- added by setup to tables created before it), names the ledger's counted orders (CUSTOMER_NAME) and marks each
+-- orphan with the batch that resolved it (RESOLVED_BATCH_NO). A warehouse of the previous release (marker
+-- 'state-tables-2') runs it once more for the last two. Afterwards each load and transform keeps them up to date.
 DELETE FROM ORDER_ARRIVALS;
 
 INSERT INTO ORDER_ARRIVALS (BATCH_ID, BATCH_NO, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)
@@ -23,6 +25,12 @@ UPDATE ORDER_LEDGER SET BATCH_NO = CAST(REPLACE(BATCH_ID, 'T', '') AS BIGINT) WH
 
 UPDATE ORDER_CUSTOMER_DATE_PRICE SET BATCH_NO = CAST(REPLACE(BATCH_ID, 'T', '') AS BIGINT) WHERE BATCH_NO IS NULL;
 
+-- The name each counted or late order was summed under: its customer's name in the batch's curated rows.
+UPDATE ORDER_LEDGER AS l
+SET CUSTOMER_NAME = c.CUSTOMER_NAME
+FROM (SELECT DISTINCT BATCH_NO, CUSTOMER_KEY, CUSTOMER_NAME FROM ORDER_CUSTOMER_DATE_PRICE) c
+WHERE l.BATCH_NO = c.BATCH_NO AND l.O_CUSTKEY = c.CUSTOMER_KEY AND l.OUTCOME <> 'orphan' AND l.CUSTOMER_NAME IS NULL;
+
 DELETE FROM ORDERS_WAITING;
 
 INSERT INTO ORDERS_WAITING (BATCH_ID, BATCH_NO, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)
@@ -31,6 +39,12 @@ FROM ORDER_LEDGER
 WHERE OUTCOME = 'orphan'
 ORDER BY BATCH_ID, O_CUSTKEY;
 
-DELETE FROM BATCHLINE_MIGRATIONS WHERE NAME = 'state-tables-2';
+-- Each orphan's resolving batch: the batch whose ledger counted it 'late'.
+UPDATE ORDERS_WAITING AS w
+SET RESOLVED_BATCH_NO = l.BATCH_NO
+FROM (SELECT BATCH_NO, O_ORDERKEY, ORDER_BATCH_ID FROM ORDER_LEDGER WHERE OUTCOME = 'late') l
+WHERE w.O_ORDERKEY = l.O_ORDERKEY AND w.BATCH_ID = l.ORDER_BATCH_ID;
 
-INSERT INTO BATCHLINE_MIGRATIONS (NAME, APPLIED_AT) VALUES ('state-tables-2', :applied_at);
+DELETE FROM BATCHLINE_MIGRATIONS WHERE NAME = 'state-tables-3';
+
+INSERT INTO BATCHLINE_MIGRATIONS (NAME, APPLIED_AT) VALUES ('state-tables-3', :applied_at);

@@ -3,8 +3,9 @@
 -- order was already delivered, in an earlier batch or earlier in this batch's files): the batch's fulfilled
 -- lines minus the orders whose first fulfilled line is in this batch (ledger outcomes counted and orphan).
 -- PENDING_ORPHANS: fulfilled orders up to this batch still waiting for their customer: orphans recorded up to this
--- batch (ORDERS_WAITING) whose customer has no version up to this batch. Like every transform statement, it
--- reads this batch's raw rows and the state tables only (the ledger of earlier batches is not scanned).
+-- batch (ORDERS_WAITING) not resolved by this batch (their customer arrived later, or not yet). Like every
+-- transform statement, it reads this batch's raw rows and the state tables only (the ledger of earlier batches and
+-- the customers are not scanned).
 WITH ledger AS (
   SELECT
     SUM(CASE WHEN OUTCOME = 'counted' THEN 1 ELSE 0 END) AS COUNTED_ORDERS,
@@ -13,22 +14,10 @@ WITH ledger AS (
   FROM ORDER_LEDGER
   WHERE BATCH_NO = {{BATCH_NO}}
 ),
-waiting AS (
-  SELECT O_CUSTKEY
-  FROM ORDERS_WAITING
-  WHERE BATCH_NO <= {{BATCH_NO}}
-),
-waiting_known AS (
-  SELECT DISTINCT v.C_CUSTKEY
-  FROM CUSTOMER_VERSIONS v
-  JOIN (SELECT DISTINCT O_CUSTKEY FROM waiting) w ON w.O_CUSTKEY = v.C_CUSTKEY
-  WHERE v.BATCH_NO <= {{BATCH_NO}}
-),
 pending AS (
   SELECT COUNT(*) AS PENDING_ORPHANS
-  FROM waiting w
-  LEFT JOIN waiting_known k ON k.C_CUSTKEY = w.O_CUSTKEY
-  WHERE k.C_CUSTKEY IS NULL
+  FROM ORDERS_WAITING
+  WHERE BATCH_NO <= {{BATCH_NO}} AND (RESOLVED_BATCH_NO IS NULL OR RESOLVED_BATCH_NO > {{BATCH_NO}})
 ),
 fulfilled_lines AS (
   SELECT COUNT(*) AS LINE_COUNT

@@ -180,6 +180,7 @@ describe('the state tables keep the documented semantics', () => {
         const r = await loadAndTransform(wh, batch.id, manifests[i]!);
         const expected = expectedForBatch(batches, batch.id);
         pending += expected.orphans - expected.late;
+        expect(expected.pending).toBe(pending); // the model's own count agrees with the running sum
         expect(await wh.curatedRows(toBatchId(batch.id))).toEqual(expected.rows);
         expect(r.transform).toMatchObject({ lateOrders: expected.late, orphanOrders: expected.orphans, duplicateOrders: expected.duplicates, pendingOrphans: pending });
         firstRun.push(r.transform);
@@ -192,6 +193,8 @@ describe('the state tables keep the documented semantics', () => {
         expect(await wh.transform(toBatchId(batches[i]!.id))).toEqual(firstRun[i]);
         expect(await wh.curatedRows(toBatchId(batches[i]!.id))).toEqual(expectedForBatch(batches, batches[i]!.id).rows);
       }
+      // In any order, any number of times: each replay is what the first run gave (orphans keep their resolution).
+      for (const i of [4, 2, 0, 3, 1, 4]) expect(await wh.transform(toBatchId(batches[i]!.id))).toEqual(firstRun[i]);
     });
   });
 
@@ -232,8 +235,52 @@ describe('the state tables keep the documented semantics', () => {
       };
       const migratedState = await state(db.file);
       expect(migratedState).toEqual(await state(clean.file));
-      expect(migratedState.MARKERS).toEqual([{ NAME: 'state-tables-2' }]);
+      expect(migratedState.MARKERS).toEqual([{ NAME: 'state-tables-3' }]);
       expect(migratedState.ORDER_ARRIVALS!.length).toBeGreaterThan(0);
+    } finally {
+      await clean.dispose();
+    }
+  });
+
+  it('a warehouse of the previous release (state tables without the ledger names and resolved orphans): setup migrates it in place', async () => {
+    const batches = generated(5, 11);
+    const manifests: Awaited<ReturnType<typeof putBatch>>[] = [];
+    for (const batch of batches) manifests.push(await putBatch(store, batch));
+    const clean = await tempDbPath();
+    try {
+      await withWarehouse(clean.url, store.inPlace, async (wh) => {
+        for (const [i, batch] of batches.entries()) await loadAndTransform(wh, batch.id, manifests[i]!);
+      });
+      await withWarehouse(db.url, store.inPlace, async (wh) => {
+        for (const [i, batch] of batches.entries()) if (i < 3) await loadAndTransform(wh, batch.id, manifests[i]!);
+      });
+      // What the previous release left: the state tables, no CUSTOMER_NAME / RESOLVED_BATCH_NO, marker state-tables-2.
+      const instance = await DuckDBInstance.create(db.file);
+      const connection = await instance.connect();
+      const resolvedBefore = (await connection.runAndReadAll('SELECT COUNT(*)::INTEGER AS N FROM ORDERS_WAITING WHERE RESOLVED_BATCH_NO IS NOT NULL')).getRowObjectsJson();
+      await connection.run('ALTER TABLE ORDER_LEDGER DROP COLUMN CUSTOMER_NAME');
+      await connection.run('ALTER TABLE ORDERS_WAITING DROP COLUMN RESOLVED_BATCH_NO');
+      await connection.run("UPDATE BATCHLINE_MIGRATIONS SET NAME = 'state-tables-2'");
+      connection.closeSync();
+      instance.closeSync();
+      // The generated batches have orphans resolved within the first three batches (else the check proves nothing).
+      expect(resolvedBefore[0]!.N).toBeGreaterThan(0);
+
+      await withWarehouse(db.url, store.inPlace, async (wh) => {
+        for (const [i, batch] of batches.entries()) if (i >= 3) await loadAndTransform(wh, batch.id, manifests[i]!);
+        // A replay of a migrated batch gives what the clean run gave.
+        expect(await wh.transform(toBatchId(batches[1]!.id))).toMatchObject({ pendingOrphans: expectedForBatch(batches, batches[1]!.id).pending });
+      });
+      expect(await snapshotTables(db.file)).toEqual(await snapshotTables(clean.file));
+      const waiting = async (file: string) => {
+        const i = await DuckDBInstance.create(file);
+        const conn = await i.connect();
+        const rows = (await conn.runAndReadAll('SELECT * FROM ORDERS_WAITING ORDER BY ALL')).getRowObjectsJson();
+        conn.closeSync();
+        i.closeSync();
+        return rows;
+      };
+      expect(await waiting(db.file)).toEqual(await waiting(clean.file));
     } finally {
       await clean.dispose();
     }

@@ -79,6 +79,8 @@ export function expectedForBatch(batches: ModelBatch[], batchId: string) {
     }
   }
   const firstFulfilledHere = [...firstF.values()].filter((f) => f.pos.batch === batchId).length;
+  // Orders up to this batch still waiting: their customer has no version up to this batch.
+  const pending = [...firstF.values()].filter((f) => !arrival.has(f.line.cust)).length;
   const rows: ExpectedCurated[] = [...sums.values()]
     .map((s) => ({
       customerName: latest.get(s.cust)!.line.name,
@@ -88,7 +90,7 @@ export function expectedForBatch(batches: ModelBatch[], batchId: string) {
       customerKey: String(s.cust),
     }))
     .sort((a, b) => Number(a.customerKey) - Number(b.customerKey) || a.orderDate.localeCompare(b.orderDate));
-  return { rows, counted, late, orphans, duplicates: fulfilledLinesInBatch - firstFulfilledHere };
+  return { rows, counted, late, orphans, pending, duplicates: fulfilledLinesInBatch - firstFulfilledHere };
 }
 
 export function centsText(cents: number): string {
