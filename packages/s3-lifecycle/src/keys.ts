@@ -61,3 +61,11 @@ export function normalizeRoot(root: string | undefined): string {
   }
   return root;
 }
+
+/** `ListOptions.startAfter`, checked like a prefix (it need not name an object); '' or absent lists from the start. */
+export function startAfterOf(options: { readonly startAfter?: unknown }): string | undefined {
+  const after = options.startAfter;
+  if (after === undefined || after === '') return undefined;
+  assertPrefix(after);
+  return after;
+}

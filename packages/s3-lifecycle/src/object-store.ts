@@ -33,7 +33,7 @@ export interface ObjectStore {
    */
   readonly defaultSettleSeconds?: number;
   /**
-   * Every object under `prefix`, in key order, fetched page by page. Entries under the prefix that
+   * Every object under `prefix` (after `options.startAfter`, when set), in key order, fetched page by page. Entries under the prefix that
    * are not objects the store can serve (a symbolic link, a socket, a file name no key can address)
    * are not listed; a store that has such entries reports each to `options.onUnlisted`.
    */
@@ -75,6 +75,11 @@ export interface ObjectStore {
 export interface ListOptions {
   /** Called for each entry under the prefix that is not listed as an object, with the reason. */
   readonly onUnlisted?: (entry: UnlistedEntry) => void;
+  /**
+   * List only keys after this one (UTF-8 byte order, exclusive; it need not exist), as S3's ListObjectsV2
+   * `StartAfter`: a listing of the newest keys under a prefix that holds years of them costs what it returns.
+   */
+  readonly startAfter?: string;
 }
 
 /** An entry under a listed prefix that the store cannot serve as an object. */

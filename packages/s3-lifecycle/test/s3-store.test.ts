@@ -94,6 +94,39 @@ describe('S3ObjectStore specifics', () => {
     expect(raw.Contents?.map((c) => c.Key)).toEqual(['odd%2Fa+b.csv']);
   });
 
+  it('list(startAfter) asks S3 to start there (pages cover only the keys after it), and holds where a store ignores StartAfter', async () => {
+    const store = await s3StoreFixture(server, { listPageSize: 7, prefix: 'tenant/' });
+    const ids = Array.from({ length: 100 }, (_, i) => `m/2026${String(i).padStart(4, '0')}.json`);
+    for (const key of ids) server.direct.put(base(store), `tenant/${key}`, Buffer.from(key));
+    const sent: { StartAfter?: string; ContinuationToken?: string }[] = [];
+    let ignoreStartAfter = false;
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListObjectsV2Command') {
+          const input = args.input as { StartAfter?: string; ContinuationToken?: string };
+          sent.push({ ...input });
+          if (ignoreStartAfter) delete input.StartAfter;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countLists' },
+    );
+    const listAfter = async (after: string) => {
+      const keys: string[] = [];
+      for await (const o of store.list('m/', { startAfter: after })) keys.push(o.key);
+      return keys;
+    };
+    // 9 keys after the 91st: two pages of 7, the first one asked to start after the key under the store's prefix.
+    expect(await listAfter(ids[90]!)).toEqual(ids.slice(91));
+    expect(sent.length).toBe(Math.ceil(9 / 7));
+    expect(sent[0]!.StartAfter).toBe(`tenant/${ids[90]}`);
+    // A store that ignores StartAfter lists everything: the adapter still yields only what follows it.
+    sent.length = 0;
+    ignoreStartAfter = true;
+    expect(await listAfter(ids[90]!)).toEqual(ids.slice(91));
+    expect(sent.length).toBe(Math.ceil(100 / 7));
+  });
+
   it('writes a large object conditionally as a multipart upload, with the condition on completion', async () => {
     const store = await s3StoreFixture(server);
     const big = randomBytes(17 * 1024 * 1024);

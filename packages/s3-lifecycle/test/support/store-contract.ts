@@ -116,6 +116,49 @@ export function describeObjectStoreContract(name: string, open: () => Promise<St
       expect(await listKeys(store, 'listing/nothing-here/')).toEqual([]);
     });
 
+    it('lists only the keys after startAfter (exclusive, need not exist), in byte order, across pages and folders', async () => {
+      const keys = [
+        ...Array.from({ length: 30 }, (_, i) => `after/manifests/2026010${i % 3}T${String(i).padStart(2, '0')}00.json`),
+        'after/manifests/20260101T0500.json.bak',
+        'after/a/b.csv',
+        'after/a-b.csv',
+        'after/a.csv',
+        'after/deep/x/y/z.csv',
+        'after/é.csv',
+        ...AWKWARD_KEYS.map((k) => `after/${k}`),
+      ];
+      for (const key of keys) await store.put(key, `body of ${key}`);
+      await store.put('after-sibling/not-me.csv', 'x');
+      // The oracle: the byte-ordered keys under the prefix that sort after startAfter, computed without the store.
+      const expected = (prefix: string, after: string) =>
+        byteOrder(keys.filter((k) => k.startsWith(prefix) && Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0));
+      const listAfter = async (prefix: string, startAfter: string) => {
+        const listed: string[] = [];
+        for await (const o of store.list(prefix, { startAfter })) {
+          expect(o.etag).toBe(md5Etag(`body of ${o.key}`));
+          listed.push(o.key);
+        }
+        return listed;
+      };
+      const cases: [string, string][] = [
+        ['after/manifests/', 'after/manifests/20260101T1300.json'], // an existing key: excluded
+        ['after/manifests/', 'after/manifests/20260101T1301.json'], // between two keys
+        ['after/manifests/', 'after/manifests/20260101T0500.json'], // its .bak sorts right after it
+        ['after/manifests/', 'after/manifests/20260102T2900.json'], // the last: nothing after it
+        ['after/manifests/', 'after/manifests/2026010'], // a partial name
+        ['after/manifests/', 'after/'], // before the prefix: everything
+        ['after/', 'after/a'], // a folder and a file named alike
+        ['after/', 'after/a/'], // inside a folder
+        ['after/', 'after/deep/x/'], // deeper than the prefix
+        ['after/', 'after/awkward/a space/'],
+        ['after/', 'after/z'], // only the non-ASCII key after it
+        ['after/', 'b'], // after the whole prefix
+      ];
+      for (const [prefix, after] of cases) expect({ prefix, after, listed: await listAfter(prefix, after) }).toEqual({ prefix, after, listed: expected(prefix, after) });
+      expect(await listAfter('after/manifests/', '')).toEqual(expected('after/manifests/', ''));
+      await expect(listAfter('after/', 'bad\u0001key')).rejects.toBeInstanceOf(InvalidKeyError);
+    });
+
     it('putIfAbsent creates once and refuses to overwrite', async () => {
       expect(await store.putIfAbsent('cond/once.json', 'first')).toBe(true);
       expect(await store.putIfAbsent('cond/once.json', 'second')).toBe(false);

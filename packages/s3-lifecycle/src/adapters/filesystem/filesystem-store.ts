@@ -7,7 +7,7 @@ import { type Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import pMap from 'p-map';
-import { assertKey, assertPrefix } from '../../keys.js';
+import { assertKey, assertPrefix, startAfterOf } from '../../keys.js';
 import { BlockedPathError } from '../../errors.js';
 import {
   type CopyOptions,
@@ -103,6 +103,16 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/**
+ * Whether a listing that starts after `after` may hold `key`: a file's key sorts after it, or a folder's
+ * (`name/`) does or starts it (a key under the folder can then sort after it).
+ */
+function isAfter(key: string, after: Buffer): boolean {
+  const bytes = Buffer.from(key, 'utf8');
+  if (Buffer.compare(bytes, after) > 0) return true;
+  return key.endsWith('/') && after.subarray(0, bytes.length).equals(bytes);
+}
+
 /** A stream tap that hashes (MD5, as S3 does for single-part objects) and counts what passes through. */
 function hashingTap(): { tap: Transform; result: () => { etag: string; size: number } } {
   const hash = createHash('md5');
@@ -166,8 +176,9 @@ export class FileObjectStore implements ObjectStore {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
+    const startAfter = startAfterOf(options);
     const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    yield* this.walk(dirKey, prefix, options.onUnlisted ?? (() => {}));
+    yield* this.walk(dirKey, prefix, options.onUnlisted ?? (() => {}), startAfter === undefined ? undefined : Buffer.from(startAfter, 'utf8'));
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -363,9 +374,16 @@ export class FileObjectStore implements ObjectStore {
   /**
    * Keys under `dirKey` (a '' or '/'-terminated key prefix) that start with `prefix`, in UTF-8 byte order.
    * Entries that are not objects (symbolic links, sockets, names no key can address, unreadable files)
-   * are reported to `unlisted` instead, so nothing under a prefix disappears without a word.
+   * are reported to `unlisted` instead, so nothing under a prefix disappears without a word. With `after`,
+   * keys up to it are passed over by name alone (no stat, no hash) and folders whose keys all sort before it
+   * are not read.
    */
-  private async *walk(dirKey: string, prefix: string, unlisted: (entry: { key: string; reason: string }) => void): AsyncGenerator<StoredObject> {
+  private async *walk(
+    dirKey: string,
+    prefix: string,
+    unlisted: (entry: { key: string; reason: string }) => void,
+    after: Buffer | undefined,
+  ): AsyncGenerator<StoredObject> {
     const dir = dirKey === '' ? this.root : path.join(this.root, ...dirKey.slice(0, -1).split('/'));
     let entries;
     try {
@@ -379,11 +397,12 @@ export class FileObjectStore implements ObjectStore {
       .map((entry) => ({ entry, name: entry.name.toString('utf8') }))
       .filter(({ name }) => !(dirKey === '' && RESERVED.has(name)))
       .map(({ entry, name }) => ({ entry, name, sortKey: entry.isDirectory() ? `${name}/` : name }))
+      .filter(({ sortKey }) => after === undefined || isAfter(dirKey + sortKey, after))
       .sort((a, b) => compareUtf8(a.sortKey, b.sortKey));
     for (const { entry, name, sortKey } of sorted) {
       const key = dirKey + sortKey;
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix, unlisted);
+        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix, unlisted, after);
         continue;
       }
       if (!key.startsWith(prefix)) continue;

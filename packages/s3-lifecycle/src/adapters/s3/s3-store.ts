@@ -8,11 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { CopyThreads } from './copy-threads.js';
 import { SignedCopies } from './signed-copy.js';
-import { assertKey, assertPrefix } from '../../keys.js';
+import { assertKey, assertPrefix, startAfterOf } from '../../keys.js';
 import {
   type CopyOptions,
   type DeleteOutcome,
   type GetOptions,
+  type ListOptions,
   type ObjectBody,
   ObjectNotFoundError,
   type ObjectStore,
@@ -227,21 +228,27 @@ export class S3ObjectStore implements ObjectStore {
     return `${this.bucket}/${this.full(key).split('/').map(encodeURIComponent).join('/')}`;
   }
 
-  async *list(prefix: string): AsyncGenerator<StoredObject> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<StoredObject> {
     assertPrefix(prefix);
+    const startAfter = startAfterOf(options);
     await this.ensureConfigured();
     // EncodingType url: S3 then percent-encodes keys in the answer, so a key with a character XML 1.0 cannot
     // carry (a control character) does not break every listing of the prefix. A store that ignores the
     // request answers without EncodingType, and its keys are taken as they are.
     const pages = sdk().paginateListObjectsV2(
       { client: this.client, pageSize: this.pageSize },
-      { Bucket: this.bucket, Prefix: this.prefix + prefix, EncodingType: 'url' },
+      { Bucket: this.bucket, Prefix: this.prefix + prefix, EncodingType: 'url', ...(startAfter === undefined ? {} : { StartAfter: this.prefix + startAfter }) },
     );
+    // A store that ignores StartAfter still lists in key order: skip up to it here, comparing only until past it.
+    let past = startAfter === undefined;
+    const after = startAfter === undefined ? undefined : Buffer.from(this.prefix + startAfter, 'utf8');
     for await (const page of pages) {
       const encoded = page.EncodingType === 'url';
       for (const object of page.Contents ?? []) {
         const key = object.Key === undefined ? undefined : encoded ? decodeListedKey(object.Key) : object.Key;
         if (key === undefined || !key.startsWith(this.prefix)) continue;
+        if (!past && Buffer.compare(Buffer.from(key, 'utf8'), after!) <= 0) continue;
+        past = true;
         yield {
           key: key.slice(this.prefix.length),
           size: object.Size ?? 0,
