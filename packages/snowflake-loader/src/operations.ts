@@ -4,7 +4,7 @@ import { auditBinds, auditFromRow, nextAttempts } from './audit.js';
 import { LoadInputError } from './errors.js';
 import { byEntity, common, release as releaseSql } from './sql-files.js';
 import { asNumber, runAll, type SqlEngine, type SqlSession } from './sql-session.js';
-import { inlineBatchId, inlinePositiveInteger, renderStatement, renderStatements, type Statement } from './sql-text.js';
+import { inlineBatchId, inlinePositiveInteger, inlineStringList, renderStatement, renderStatements, type Statement } from './sql-text.js';
 import type { CuratedRow, Entity, TaskAudit, TransformResult } from './warehouse-contract.js';
 
 /**
@@ -61,6 +61,11 @@ export function inlineBatchNo(batchId: BatchId) {
   return inlinePositiveInteger(Number(batchId.replace('T', '')), 'batch number');
 }
 
+/** The batch's id and number, for statements that filter or stamp either (the raw tables filter on BATCH_NO). */
+export function inlineBatch(batchId: BatchId) {
+  return { BATCH_ID: inlineBatchId(batchId), BATCH_NO: inlineBatchNo(batchId) };
+}
+
 export async function writeBatchState(session: SqlSession, entity: Entity, batchId: BatchId): Promise<void> {
   await runAll(session, renderStatements(byEntity[entity].state, { BATCH_ID: inlineBatchId(batchId), BATCH_NO: inlineBatchNo(batchId) }));
 }
@@ -86,6 +91,27 @@ export async function readTasks(engine: SqlEngine, batchId: BatchId): Promise<Ta
   return engine.transaction(async (session) => {
     const { rows } = await session.run(renderStatement(common.auditReadBatch, {}, { batch_id: batchId }));
     return rows.map((row) => auditFromRow(row, (cell) => engine.toDate(cell)));
+  });
+}
+
+/** Ids per statement of audit-read-batches.sql (an IN list; Snowflake takes up to 16,384 expressions). */
+const READ_BATCHES_CHUNK = 1000;
+
+export async function readTasksOf(engine: SqlEngine, batchIds: readonly BatchId[]): Promise<Map<BatchId, TaskAudit[]>> {
+  const ids = [...new Set(batchIds)];
+  for (const id of ids) assertBatchId(id);
+  const byBatch = new Map<BatchId, TaskAudit[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return byBatch;
+  return engine.transaction(async (session) => {
+    for (let i = 0; i < ids.length; i += READ_BATCHES_CHUNK) {
+      const chunk = ids.slice(i, i + READ_BATCHES_CHUNK);
+      const { rows } = await session.run(renderStatement(common.auditReadBatches, { BATCH_IDS: inlineStringList(chunk, 'batch id') }));
+      for (const row of rows) {
+        const audit = auditFromRow(row, (cell) => engine.toDate(cell));
+        byBatch.get(audit.batchId)?.push(audit);
+      }
+    }
+    return byBatch;
   });
 }
 
@@ -171,7 +197,7 @@ export async function releaseBatch(engine: SqlEngine, batchId: BatchId): Promise
     if (transform && transform.STATE === 'succeeded') {
       throw new LoadInputError(`batch ${batchId} was transformed: its rows are in the curated table, so its loads cannot be released; replay it instead`);
     }
-    for (const entity of ['orders', 'customers'] as const) await runAll(session, renderStatements(byEntity[entity].release, {}, { batch_id: batchId }));
+    for (const entity of ['orders', 'customers'] as const) await runAll(session, renderStatements(byEntity[entity].release, inlineBatch(batchId), { batch_id: batchId }));
     await runAll(session, renderStatements(releaseSql.audit, {}, { batch_id: batchId }));
   });
 }

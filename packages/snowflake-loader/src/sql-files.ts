@@ -27,6 +27,7 @@ import snowflakeDoctorStageProbeCustomers from '../../../sql/snowflake/doctor/st
 import auditDeleteTask from '../../../sql/common/audit-delete-task.sql';
 import auditInsertTask from '../../../sql/common/audit-insert-task.sql';
 import auditReadBatch from '../../../sql/common/audit-read-batch.sql';
+import auditReadBatches from '../../../sql/common/audit-read-batches.sql';
 import auditReadTask from '../../../sql/common/audit-read-task.sql';
 import checkCustomers from '../../../sql/common/check-customers.sql';
 import checkOrders from '../../../sql/common/check-orders.sql';
@@ -66,6 +67,7 @@ export const common = {
   auditDeleteTask,
   auditInsertTask,
   auditReadBatch,
+  auditReadBatches,
   auditReadTask,
   curatedRows,
   curatedRowsBatch,

@@ -171,6 +171,11 @@ export interface Warehouse {
   recordTask(audit: TaskAudit): Promise<void>;
   /** Latest row per task for the batch, ordered by task name. */
   readTasks(batchId: BatchId): Promise<TaskAudit[]>;
+  /**
+   * `readTasks` of several batches in one query (per 1000 ids): every requested id maps to its rows, ordered by
+   * task name (an empty list when it has none). For `status`, which shows many batches at once.
+   */
+  readTasksOf(batchIds: readonly BatchId[]): Promise<Map<BatchId, TaskAudit[]>>;
   curatedRows(batchId?: BatchId): Promise<CuratedRow[]>;
   /**
    * Forget a batch that was never transformed: both entities' raw rows, quarantined records and per-batch

@@ -130,7 +130,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
     try {
       return await this.transaction(async (session) => {
         const loadedAt = new Date().toISOString();
-        await runAll(session, renderStatements(byEntity[entity].clearBatch, {}, { batch_id: batchId }));
+        await runAll(session, renderStatements(byEntity[entity].clearBatch, operations.inlineBatch(batchId), { batch_id: batchId }));
         let scanned = 0;
         // One parallel scan per compression kind (normally one): a scan takes a single compression setting.
         const kinds = [...new Set(local.files.map((f) => f.compression))];
@@ -139,7 +139,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
           const paths = group.map((f) => f.localPath);
           const sourceFiles = group.map((f) => stageFileName(batchId, f.file.path));
           const scan = { batch_id: batchId, source_files: sourceFiles, paths, loaded_at: loadedAt, compression };
-          const inserted = await session.run(renderStatement(duckSql.load[entity], {}, scan));
+          const inserted = await session.run(renderStatement(duckSql.load[entity], operations.inlineBatch(batchId), scan));
           const rejected = asNumber((await session.run(renderStatement(duckSql.countRejects))).rows[0]?.REJECTED_RECORDS, 'REJECTED_RECORDS');
           scanned += (inserted.rowsChanged ?? 0) + rejected;
           if (rejected > 0 && onError === 'abort') {
@@ -155,14 +155,14 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
             );
           }
           if (rejected > 0) {
-            const table = { RAW_TABLE: inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW') };
+            const table = { RAW_TABLE: inlineIdentifier(entity === 'orders' ? 'ORDERS_RAW' : 'CUSTOMERS_RAW'), ...operations.inlineBatch(batchId) };
             const files = { batch_id: batchId, source_files: sourceFiles, paths };
             await runAll(session, renderStatements(duckSql.renumberAfterRejects, table, files));
             await runAll(session, renderStatements(duckSql.quarantineRejects, {}, { ...files, entity, rejected_at: loadedAt }));
           }
           await runAll(session, renderStatements(duckSql.clearRejects));
         }
-        await operations.runChecks(session, renderStatements(byEntity[entity].check, {}, { batch_id: batchId, rejected_at: loadedAt }));
+        await operations.runChecks(session, renderStatements(byEntity[entity].check, operations.inlineBatch(batchId), { batch_id: batchId, rejected_at: loadedAt }));
         if (onError === 'abort') await this.abortOnCheckRejects(session, entity, batchId);
         const counts = await this.countsByFile(session, entity, batchId);
         const requested = new Set(files.map((file) => stageFileName(batchId, file.path)));
@@ -198,7 +198,7 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
   }
 
   private async countsByFile(session: SqlSession, entity: LoadRequest['entity'], batchId: BatchId) {
-    const { rows } = await session.run(renderStatement(byEntity[entity].countByFile, {}, { batch_id: batchId }));
+    const { rows } = await session.run(renderStatement(byEntity[entity].countByFile, operations.inlineBatch(batchId), { batch_id: batchId }));
     const counts = new Map<string, { loaded: number; rejected: number }>();
     for (const row of rows) {
       counts.set(String(row.SOURCE_FILE), {
@@ -234,6 +234,10 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
 
   readTasks(batchId: BatchId): Promise<TaskAudit[]> {
     return operations.readTasks(this, batchId);
+  }
+
+  readTasksOf(batchIds: readonly BatchId[]): Promise<Map<BatchId, TaskAudit[]>> {
+    return operations.readTasksOf(this, batchIds);
   }
 
   curatedRows(batchId?: BatchId) {

@@ -260,6 +260,10 @@ export class SnowflakeWarehouse implements Warehouse, SqlEngine {
     return operations.readTasks(this, batchId);
   }
 
+  readTasksOf(batchIds: readonly BatchId[]): Promise<Map<BatchId, TaskAudit[]>> {
+    return operations.readTasksOf(this, batchIds);
+  }
+
   curatedRows(batchId?: BatchId) {
     return operations.curatedRows(this, batchId);
   }

@@ -1,0 +1,8 @@
+-- Every task row of several batches (the batches `batchline status` shows), in one query instead of one per batch.
+SELECT
+  BATCH_ID, TASK, STATE, ATTEMPT, STARTED_AT, FINISHED_AT,
+  FILES, ROWS_PROCESSED, ROWS_REJECTED, DUPLICATES, ORPHANS, ERROR,
+  LATE, PENDING_ORPHANS, ATTEMPTS
+FROM BATCH_AUDIT
+WHERE BATCH_ID IN ({{BATCH_IDS}})
+ORDER BY BATCH_ID, TASK;
