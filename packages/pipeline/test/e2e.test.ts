@@ -73,7 +73,7 @@ describe('the embedded default end to end (producer -> landing -> seven tasks ->
       expect(status.processing.files).toBe(0);
       expect(status.batches.map((b) => [b.batchId, b.state])).toEqual(demoBatchIds().map((id) => [id, 'archived']));
       const manifestFiles = status.batches.reduce((n, b) => n + b.files, 0);
-      expect(status.processed.files).toBe(manifestFiles);
+      expect(status.processed?.files).toBe(manifestFiles);
     }
   });
 

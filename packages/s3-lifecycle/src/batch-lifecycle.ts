@@ -191,12 +191,24 @@ export interface EntityStatus {
     readonly skipped: number;
   };
   readonly processing: { readonly batches: number; readonly files: number; readonly bytes: number };
-  readonly processed: { readonly batches: number; readonly files: number; readonly bytes: number };
+  /** Absent when `status` was asked for some batches only: the tally lists every archived file ever. */
+  readonly processed?: { readonly batches: number; readonly files: number; readonly bytes: number };
+  /** Every batch, ascending; with `StatusOptions.batchIds`, those that have a manifest and the open ones. */
   readonly batches: readonly BatchSummary[];
   /** Keys in landing/ no claim will take, with the reason: rename or remove them. */
   readonly skipped: readonly SkippedKey[];
   /** Manifests that could not be read; every other batch is still listed. */
   readonly corrupt: readonly { readonly key: string; readonly reason: string }[];
+}
+
+export interface StatusOptions {
+  /**
+   * Summarize only these batches (those that have a manifest), plus the open ones (claiming or releasing: their
+   * files may still be in landing/, found from the pending markers), and leave out the `processed` tally: the
+   * cost then follows the batches asked for, not the entity's history. Unreadable manifests are reported among
+   * these only. Default: every batch.
+   */
+  readonly batchIds?: readonly BatchId[];
 }
 
 export interface BatchLifecycle {
@@ -219,8 +231,11 @@ export interface BatchLifecycle {
   openPinned(file: LoadableFile): Promise<Readable>;
   /** Check that a pinned file is still as pinned (for engines that read the store's local file in place). */
   verifyPinned(file: LoadableFile): Promise<void>;
-  /** Read-only: every batch with its state, landing/ per state, skipped keys, unreadable manifests. */
-  status(entity: string): Promise<EntityStatus>;
+  /**
+   * Read-only: every batch with its state (or, with `batchIds`, those and the open ones), landing/ per state,
+   * skipped keys, unreadable manifests.
+   */
+  status(entity: string, options?: StatusOptions): Promise<EntityStatus>;
   /** Full object key of a pinned file while the batch is in processing. */
   processingKey(entity: string, batchId: BatchId, path: string): string;
   /** Full object key of a pinned file once the batch is archived. */
@@ -681,14 +696,15 @@ class StoreBatchLifecycle implements BatchLifecycle {
 
   // ---- status (read-only) --------------------------------------------------------------------------
 
-  async status(entity: string): Promise<EntityStatus> {
-    const prefix = this.manifestsPrefix(entity);
+  async status(entity: string, options: StatusOptions = {}): Promise<EntityStatus> {
+    assertEntity(entity);
     const corrupt: { key: string; reason: string }[] = [];
-    const ids: BatchId[] = [];
-    for await (const object of this.store.list(prefix, { onUnlisted: (entry) => corrupt.push({ key: entry.key, reason: entry.reason }) })) {
-      const id = object.key.slice(prefix.length, -'.json'.length);
-      if (object.key.endsWith('.json') && isBatchId(id)) ids.push(id);
-      else corrupt.push({ key: object.key, reason: 'not a manifest name (<BATCH_ID>.json)' });
+    const selected = options.batchIds;
+    let ids: BatchId[];
+    if (selected === undefined) ids = await this.everyManifestId(entity, corrupt);
+    else {
+      for (const id of selected) assertBatchId(id);
+      ids = [...new Set([...selected, ...(await this.openIds(entity))])];
     }
     const manifests = await pMap(
       ids.sort(),
@@ -703,8 +719,10 @@ class StoreBatchLifecycle implements BatchLifecycle {
       },
       { concurrency: 8 },
     );
+    const asked = selected === undefined ? undefined : new Set<string>(selected);
+    const isOpen = (m: BatchManifest) => m.state === 'claiming' || m.state === 'releasing';
     const batches = await pMap(
-      manifests,
+      asked === undefined ? manifests : manifests.filter((m) => asked.has(m.batchId) || isOpen(m)),
       async (manifest): Promise<BatchSummary> => {
         const summary = { batchId: manifest.batchId, state: manifest.state, files: manifest.files.length, bytes: manifest.bytes, updatedAt: lastAt(manifest) };
         if (manifest.state === 'claimed' || manifest.state === 'archived') return summary;
@@ -714,7 +732,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
       { concurrency: 8 },
     );
     const pinnedElsewhere = new Map<string, string>();
-    for (const m of manifests) if (m.state === 'claiming' || m.state === 'releasing') for (const f of m.files) pinnedElsewhere.set(f.path, m.batchId);
+    for (const m of manifests) if (isOpen(m)) for (const f of m.files) pinnedElsewhere.set(f.path, m.batchId);
     const landing = { files: 0, bytes: 0, waiting: 0, settling: 0, pinned: 0, skipped: 0 };
     const skipped: SkippedKey[] = [];
     const scan: LandingScan = {
@@ -737,8 +755,38 @@ class StoreBatchLifecycle implements BatchLifecycle {
       else if (entry.kind === 'settling') landing.settling++;
       else landing.pinned++;
     }
-    const [processing, processed] = await Promise.all([this.tally(`${this.root}${entity}/processing/`), this.tally(`${this.root}${entity}/processed/`)]);
-    return { entity, landing, processing, processed, batches, skipped, corrupt };
+    const [processing, processed] = await Promise.all([
+      this.tally(`${this.root}${entity}/processing/`),
+      selected === undefined ? this.tally(`${this.root}${entity}/processed/`) : undefined,
+    ]);
+    return { entity, landing, processing, ...(processed ? { processed } : {}), batches, skipped, corrupt };
+  }
+
+  /** Every manifest's batch id; names that are not manifests' go to `corrupt`. */
+  private async everyManifestId(entity: string, corrupt: { key: string; reason: string }[]): Promise<BatchId[]> {
+    const prefix = this.manifestsPrefix(entity);
+    const ids: BatchId[] = [];
+    for await (const object of this.store.list(prefix, { onUnlisted: (entry) => corrupt.push({ key: entry.key, reason: entry.reason }) })) {
+      const id = object.key.slice(prefix.length, -'.json'.length);
+      if (object.key.endsWith('.json') && isBatchId(id)) ids.push(id);
+      else corrupt.push({ key: object.key, reason: 'not a manifest name (<BATCH_ID>.json)' });
+    }
+    return ids;
+  }
+
+  /**
+   * Read-only: the batches that may be claiming or releasing, from the pending markers. A store whose
+   * manifests were never indexed for markers (no claim ran since markers exist) is read whole instead.
+   */
+  private async openIds(entity: string): Promise<BatchId[]> {
+    if (!(await this.store.head(`${this.root}_batchline/pending/${entity}.json`))) return this.everyManifestId(entity, []);
+    const prefix = this.pendingPrefix(entity);
+    const ids: BatchId[] = [];
+    for await (const object of this.store.list(prefix)) {
+      const id = object.key.slice(prefix.length, -'.json'.length);
+      if (object.key.endsWith('.json') && isBatchId(id)) ids.push(id);
+    }
+    return ids;
   }
 
   /** Who holds a batch's lease now, if anyone (read only). */

@@ -24,6 +24,7 @@ export {
   type ReleaseResult,
   type RepinResult,
   type SkippedKey,
+  type StatusOptions,
   createBatchLifecycle,
 } from './batch-lifecycle.js';
 export { Lease, acquireLease, type LeaseOptions, type LeaseRecord } from './lease.js';

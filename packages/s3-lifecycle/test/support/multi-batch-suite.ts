@@ -508,6 +508,76 @@ export function describeMultiBatch(
       for (const file of archived.files) await life.verifyPinned(file);
     });
 
+    it('status of some batches reads only their manifests and the open ones, and sees landing/ as the full status does', async () => {
+      const root = freshRoot();
+      const life = lifecycle(root, store);
+      const ids = Array.from({ length: 12 }, (_, i) => toBatchId(`202601${String(3 + i).padStart(2, '0')}T0000`));
+      for (const [i, id] of ids.entries()) {
+        await land(store, `${root}orders/landing/`, makeLandingFiles(1 + (i % 3)));
+        await life.claim('orders', id);
+        if (i % 2 === 0) await life.archive('orders', id);
+      }
+      // An old manifest nobody asks for is unreadable: only the full status may trip over it.
+      await store.put(`${root}_batchline/manifests/orders/${toBatchId('20260101T0000')}.json`, '{"version": 1, "entity"');
+      await land(store, `${root}orders/landing/`, makeLandingFiles(5));
+      // An open claim, not asked for, holds 5 files still in landing/.
+      const open = toBatchId('20260102T0000');
+      let release!: () => void;
+      const paused = new Promise<void>((resolve) => (release = resolve));
+      let reached!: () => void;
+      const atMove = new Promise<void>((resolve) => (reached = resolve));
+      const pausing = new InstrumentedStore(store, {
+        async before(method) {
+          if (method === 'copy' || method === 'move') {
+            reached();
+            await paused;
+          }
+        },
+      });
+      const claiming = lifecycle(root, pausing).claim('orders', open);
+      await atMove;
+      await land(store, `${root}orders/landing/`, [{ path: 'late/one.csv', bytes: Buffer.from('1,2,3\n') }]);
+      const manifestsPrefix = `${root}_batchline/manifests/orders/`;
+      const read: string[] = [];
+      const reader = new InstrumentedStore(store, {
+        before(method, args) {
+          if (method === 'list' || method === 'get' || method === 'head') read.push(`${method} ${String(args[0])}`);
+        },
+      });
+      const asked = [ids[10]!, ids[11]!, ids[3]!, toBatchId('20270101T0000')];
+      const some = await lifecycle(root, reader).status('orders', { batchIds: asked });
+      const full = await lifecycle(root, store).status('orders');
+      // A store from before the pending markers (no index, no marker): the open claim is still found, by reading every manifest.
+      await store.deleteMany([`${root}_batchline/pending/orders.json`, `${root}_batchline/pending/orders/${open}.json`]);
+      const legacy = await lifecycle(root, store).status('orders', { batchIds: [ids[11]!] });
+      expect(legacy.batches.map((b) => b.batchId)).toEqual([open, ids[11]!]);
+      expect(legacy.landing).toEqual(full.landing);
+      release();
+      await claiming;
+      // The oracle: the full status, cut down to the asked batches that exist plus the open claim.
+      const wanted = new Set<string>([...asked, open]);
+      expect(some.batches).toEqual(full.batches.filter((b) => wanted.has(b.batchId)));
+      expect(some.batches.map((b) => [b.batchId, b.state])).toEqual([
+        [open, 'claiming'],
+        [ids[3]!, 'claimed'],
+        [ids[10]!, 'archived'],
+        [ids[11]!, 'claimed'],
+      ]);
+      expect(some.landing).toEqual(full.landing);
+      expect(some.landing).toMatchObject({ pinned: 5, waiting: 1 });
+      expect(some.processing).toEqual(full.processing);
+      expect(some.processed).toBeUndefined();
+      expect(full.processed?.batches).toBe(6);
+      expect(some.corrupt).toEqual([]);
+      expect(full.corrupt.map((c) => c.key)).toEqual([`${manifestsPrefix}20260101T0000.json`]);
+      // Structural: no listing of the manifests, and no manifest read but the asked ones and the open one.
+      expect(read.filter((r) => r.startsWith('list ') && r.includes('_batchline/manifests/'))).toEqual([]);
+      const manifestReads = new Set(read.filter((r) => r.includes(manifestsPrefix)).map((r) => r.slice(r.indexOf(manifestsPrefix) + manifestsPrefix.length, -'.json'.length)));
+      expect([...manifestReads].sort()).toEqual([...wanted].sort());
+      expect(read.filter((r) => r.startsWith('list ') && r.includes('/processed/'))).toEqual([]);
+      await expect(life.status('orders', { batchIds: ['2026-01-01' as never] })).rejects.toThrow(/2026-01-01/);
+    });
+
     it('status never writes, lists a corrupt manifest apart from the others, and shows a claim in progress with its holder', async () => {
       const root = freshRoot();
       const files = makeLandingFiles(8);
