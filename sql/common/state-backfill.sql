@@ -1,9 +1,13 @@
 -- setup, once per warehouse (recorded in BATCHLINE_MIGRATIONS as 'state-tables-3'), in one transaction:
 -- fill the state tables from everything loaded and transformed before they existed. Rebuilds them whole, so
--- running it again gives the same rows. It also numbers the ledger's and the curated rows' batches (BATCH_NO,
+-- running it again gives the same rows. It also numbers the raw, ledger and curated rows' batches (BATCH_NO,
 -- added by setup to tables created before it), names the ledger's counted orders (CUSTOMER_NAME) and marks each
 -- orphan with the batch that resolved it (RESOLVED_BATCH_NO). A warehouse of the previous release (marker
 -- 'state-tables-2') runs it once more for the last two. Afterwards each load and transform keeps them up to date.
+UPDATE ORDERS_RAW SET BATCH_NO = CAST(REPLACE(BATCH_ID, 'T', '') AS BIGINT) WHERE BATCH_NO IS NULL;
+
+UPDATE CUSTOMERS_RAW SET BATCH_NO = CAST(REPLACE(BATCH_ID, 'T', '') AS BIGINT) WHERE BATCH_NO IS NULL;
+
 DELETE FROM ORDER_ARRIVALS;
 
 INSERT INTO ORDER_ARRIVALS (BATCH_ID, BATCH_NO, O_ORDERKEY, O_CUSTKEY, O_ORDERDATE, O_TOTALPRICE)

@@ -2,14 +2,15 @@
 -- A quoted empty name ("") is a missing name (NULL), which common/check-customers.sql rejects, as on Snowflake.
 INSERT INTO CUSTOMERS_RAW (
   C_CUSTKEY, C_NAME, C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
-  BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT
+  BATCH_ID, SOURCE_FILE, SOURCE_ROW, LOADED_AT, BATCH_NO
 )
 SELECT
   C_CUSTKEY, NULLIF(C_NAME, ''), C_ADDRESS, C_NATIONKEY, C_PHONE, C_ACCTBAL, C_MKTSEGMENT, C_COMMENT,
   :batch_id,
   :source_files[CAST(file_index AS BIGINT) + 1],
   SCAN_ROW - MIN(SCAN_ROW) OVER (PARTITION BY file_index) + 1,
-  :loaded_at
+  :loaded_at,
+  {{BATCH_NO}}
 FROM (
   SELECT *, file_index, ROW_NUMBER() OVER () AS SCAN_ROW
   FROM read_csv(

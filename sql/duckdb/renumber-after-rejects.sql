@@ -13,7 +13,7 @@ SET SOURCE_ROW = {{RAW_TABLE}}.SOURCE_ROW + (
   ) gaps
   WHERE gaps.SOURCE_FILE = {{RAW_TABLE}}.SOURCE_FILE AND gaps.LOADED_BEFORE < {{RAW_TABLE}}.SOURCE_ROW
 )
-WHERE {{RAW_TABLE}}.BATCH_ID = :batch_id
+WHERE {{RAW_TABLE}}.BATCH_NO = {{BATCH_NO}}
   AND {{RAW_TABLE}}.SOURCE_FILE IN (
     SELECT :source_files[list_position(:paths, s.file_path)]
     FROM BATCHLINE_REJECTS e

@@ -36,9 +36,9 @@ export function setupTexts(): string[] {
   return [database, storageIntegration, fileFormat, stages, tables].map((t) => render(t, values));
 }
 
-/** {{LOCATION}}: the folder the files are read from. */
-function located(_batchId: string, location: 'processing' | 'processed') {
-  return { LOCATION: location };
+/** {{LOCATION}}: the folder the files are read from; {{BATCH_NO}}: the id's digits, as sql/README.md documents. */
+function located(batchId: string, location: 'processing' | 'processed') {
+  return { LOCATION: location, BATCH_NO: batchId.replace('T', '') };
 }
 
 export function loadOrdersText(batchId: string, files: string[], onError = 'ABORT_STATEMENT', location: 'processing' | 'processed' = 'processing'): string {

@@ -1,7 +1,8 @@
 // The Snowflake statements for setup and load, rendered from sql/ (pure: checked as text in tests).
 import type { BatchId } from '@batchline/batch-id';
 import { byEntity, common, snowflake as sfSql } from '../../sql-files.js';
-import { inlineBatchId, inlineIdentifier, inlinePositiveInteger, inlineString, inlineStringList, renderStatements, SqlTemplateError, type BindValue, type InlineSql, type Statement } from '../../sql-text.js';
+import { inlineIdentifier, inlinePositiveInteger, inlineString, inlineStringList, renderStatements, SqlTemplateError, type BindValue, type InlineSql, type Statement } from '../../sql-text.js';
+import { inlineBatch } from '../../operations.js';
 import { BATCH_LOCATIONS, type BatchFile, type BatchLocation, type Entity, type OnErrorPolicy } from '../../warehouse-contract.js';
 import type { SnowflakeConfig } from './config.js';
 
@@ -124,10 +125,11 @@ export function loadStatements(
   location: BatchLocation = 'processing',
 ): LoadStatements {
   const batch = { batch_id: batchId };
+  const numbered = inlineBatch(batchId);
   const chunks: (readonly BatchFile[])[] = [];
   for (let i = 0; i < files.length; i += FILES_PER_COPY) chunks.push(files.slice(i, i + FILES_PER_COPY));
   const inline = (chunk: readonly BatchFile[]) => ({
-    BATCH_ID: inlineBatchId(batchId),
+    ...numbered,
     LOCATION: inlineLocation(location),
     FILES: inlineStringList(
       chunk.map((f) => f.path),
@@ -136,13 +138,13 @@ export function loadStatements(
     ON_ERROR: inlineIdentifier(onError === 'abort' ? 'ABORT_STATEMENT' : 'CONTINUE'),
   });
   return {
-    clear: renderStatements(sfSql.clearRaw[entity], {}, batch),
+    clear: renderStatements(sfSql.clearRaw[entity], numbered, batch),
     clearRejects: renderStatements(sfSql.clearRejects, {}, { ...batch, entity }),
     validate: chunks.flatMap((chunk) => renderStatements(sfSql.validate[entity], inline(chunk))),
     copy: chunks.flatMap((chunk) => renderStatements(sfSql.load[entity], inline(chunk))),
-    dropRejected: renderStatements(sfSql.dropRejected[entity], {}, batch),
-    check: renderStatements(byEntity[entity].check, {}, { ...batch, rejected_at: rejectedAt }),
-    countByFile: renderStatements(byEntity[entity].countByFile, {}, batch),
+    dropRejected: renderStatements(sfSql.dropRejected[entity], numbered, batch),
+    check: renderStatements(byEntity[entity].check, numbered, { ...batch, rejected_at: rejectedAt }),
+    countByFile: renderStatements(byEntity[entity].countByFile, numbered, batch),
   };
 }
 
