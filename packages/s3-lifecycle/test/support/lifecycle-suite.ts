@@ -73,6 +73,36 @@ export function describeLifecycle(name: string, open: () => Promise<StoreFixture
       expect(await listKeys(store, `${root}_batchline/manifests/`)).toEqual([`${root}_batchline/manifests/orders/${BATCH}.json`]);
     });
 
+    it('sends one copy (or rename) per file, and per batch a number of other requests that does not grow with the files', async () => {
+      // No HEAD, GET or state write per file: claim and archive of 20 and of 60 files differ only in their copies.
+      const requestsFor = async (count: number) => {
+        const root = freshRoot();
+        const files = makeLandingFiles(count);
+        await land(store, `${root}orders/landing/`, files);
+        const manifestGets = { claim: 0, archive: 0 };
+        const counting = (operation: 'claim' | 'archive') =>
+          new InstrumentedStore(store, {
+            before: (method, args) => void (method === 'get' && String(args[0]).includes('_batchline/manifests/') && manifestGets[operation]++),
+          });
+        const claiming = counting('claim');
+        await lifecycle(root, claiming).claim('orders', BATCH);
+        const archiving = counting('archive');
+        await lifecycle(root, archiving).archive('orders', BATCH);
+        return { claim: { ...claiming.counts }, archive: { ...archiving.counts }, manifestGets };
+      };
+      const few = await requestsFor(20);
+      const more = await requestsFor(60);
+      for (const operation of ['claim', 'archive'] as const) {
+        const { copy: fewCopies, move: fewMoves, ...fewOther } = few[operation];
+        const { copy: moreCopies, move: moreMoves, ...moreOther } = more[operation];
+        expect(fewCopies + fewMoves).toBe(20);
+        expect(moreCopies + moreMoves).toBe(60);
+        expect(moreOther).toEqual(fewOther);
+      }
+      // A manifest is fetched once per operation (archive reads it before taking the lease, then only HEADs it).
+      expect(few.manifestGets).toEqual({ claim: 0, archive: 1 });
+    });
+
     it('leaves a file that lands after the manifest was written for the next batch, on the first run and on replay', async () => {
       const root = freshRoot();
       const files = makeLandingFiles(12);
