@@ -10,9 +10,9 @@
 // - Cascade: a batch transformed again (replay, repin) makes the transforms of later batches stale; they
 //   are transformed again, in order (stale = its transform started before an earlier one's latest
 //   transform attempt started; the gate makes that impossible otherwise).
-// - `settledThrough` bounds the work: every batch up to it is transformed and fresh, so a run only looks
-//   at batches after it.
-import type { BatchId } from '@batchline/batch-id';
+// - `settledThrough` bounds the work: every batch up to it is transformed and fresh, so a run only lists and
+//   reads the batches after it (the manifest listing starts there: `list(prefix, { startAfter })`).
+import { type BatchId, formatBatchId, parseBatchId } from '@batchline/batch-id';
 import type { BatchLifecycle, BatchManifest, ObjectStore } from '@batchline/s3-lifecycle';
 import type { TaskAudit, Warehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, type PipelineEntity } from './config.js';
@@ -52,6 +52,78 @@ export interface SequenceView {
 
 const RECORD_VERSION = 1;
 const MAX_CAS_TRIES = 20;
+const BATCH_ID_SHAPE = /^\d{8}T\d{4}$/;
+const SAMPLE_ID = '20000101T0000' as BatchId;
+const HOUR_MS = 3_600_000;
+
+/** `<root>_batchline/manifests/<entity>/`, where the entity's manifests are, named `<BATCH_ID>.json`. */
+function manifestsPrefix(lifecycle: BatchLifecycle, entity: string): string {
+  return lifecycle.manifestKey(entity, SAMPLE_ID).slice(0, -`${SAMPLE_ID}.json`.length);
+}
+
+/**
+ * Batch ids with a manifest of any entity, ascending, after `after` (exclusive) and up to `through`
+ * (inclusive). Each listing starts after `after` and stops past `through`, so it costs the batches in that
+ * range, not the history.
+ */
+export async function manifestBatchIds(lifecycle: BatchLifecycle, range: { readonly after?: BatchId; readonly through?: BatchId } = {}): Promise<BatchId[]> {
+  const ids = new Set<BatchId>();
+  for (const entity of ENTITIES) {
+    const prefix = manifestsPrefix(lifecycle, entity);
+    const listing = lifecycle.store.list(prefix, range.after === undefined ? {} : { startAfter: `${prefix}${range.after}.json` });
+    for await (const object of listing) {
+      if (!object.key.endsWith('.json')) continue;
+      const id = object.key.slice(prefix.length, -'.json'.length) as BatchId;
+      if (!BATCH_ID_SHAPE.test(id)) continue;
+      if (range.through !== undefined && id > range.through) break;
+      // Checked again: an ObjectStore of someone else's that ignores startAfter lists from the start.
+      if (range.after === undefined || id > range.after) ids.add(id);
+    }
+  }
+  return [...ids].sort();
+}
+
+/**
+ * The newest `count` batch ids with a manifest (either entity), ascending. Listed a window at a time back
+ * from `anchor`: 1 hour first, then as far back as the batches found so far say `count` needs (a quarter more,
+ * at least twice as far; 4 times as far when none was found yet; the rest at once past two years), each
+ * listing stopping where the previous one began. The cost follows `count` and the batches after `anchor`, not
+ * the history. Without an anchor (no transform ever started), every batch is pending anyway: all are listed.
+ */
+export async function newestBatchIds(lifecycle: BatchLifecycle, count: number, anchor: BatchId | undefined): Promise<BatchId[]> {
+  if (anchor === undefined) return (await manifestBatchIds(lifecycle)).slice(-count);
+  const found = new Set<BatchId>();
+  const at = parseBatchId(anchor).getTime();
+  let through: BatchId | undefined;
+  for (let hours = 1; ; ) {
+    const start = at - hours * HOUR_MS;
+    const after = start > 0 && hours <= 2 * 8766 ? formatBatchId(new Date(start)) : undefined;
+    for (const id of await manifestBatchIds(lifecycle, { ...(after ? { after } : {}), ...(through ? { through } : {}) })) found.add(id);
+    if (found.size >= count || after === undefined) break;
+    // The next window ends where this one began (`after` was left out here, so it is the next one's last id).
+    through = after;
+    hours = found.size === 0 ? hours * 4 : Math.max(hours * 2, Math.ceil(((hours * count) / found.size) * 1.25));
+  }
+  return [...found].sort().slice(-count);
+}
+
+/** The sequence record, or the empty one before the first seal. */
+export async function readSequenceRecord(lifecycle: BatchLifecycle): Promise<{ value: SequenceRecord; etag?: string }> {
+  const store = lifecycle.store;
+  const key = lifecycle.sequenceKey();
+  const head = await store.head(key);
+  if (!head) return { value: { version: RECORD_VERSION } };
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.get(key)) chunks.push(Buffer.from(chunk as Uint8Array));
+  let value: SequenceRecord;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SequenceRecord;
+  } catch (error) {
+    throw new Error(`Sequence record ${JSON.stringify(key)} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (value.version !== RECORD_VERSION) throw new Error(`Sequence record ${JSON.stringify(key)} has version ${JSON.stringify(value.version)}, expected 1`);
+  return { value, etag: head.etag };
+}
 
 function isPending(e: SequenceEntry): boolean {
   return !e.transformed || e.stale;
@@ -71,20 +143,8 @@ export class Sequence {
     return this.lifecycle.sequenceKey();
   }
 
-  async read(): Promise<{ value: SequenceRecord; etag?: string }> {
-    const key = this.key();
-    const head = await this.store.head(key);
-    if (!head) return { value: { version: RECORD_VERSION } };
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.store.get(key)) chunks.push(Buffer.from(chunk as Uint8Array));
-    let value: SequenceRecord;
-    try {
-      value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SequenceRecord;
-    } catch (error) {
-      throw new Error(`Sequence record ${JSON.stringify(key)} is not valid JSON: ${(error as Error).message}`);
-    }
-    if (value.version !== RECORD_VERSION) throw new Error(`Sequence record ${JSON.stringify(key)} has version ${JSON.stringify(value.version)}, expected 1`);
-    return { value, etag: head.etag };
+  read(): Promise<{ value: SequenceRecord; etag?: string }> {
+    return readSequenceRecord(this.lifecycle);
   }
 
   /** Compare-and-swap loop: `change` returns the new record, or undefined to leave it. */
@@ -134,19 +194,9 @@ export class Sequence {
     return new BatchSupersededError(batchId, value.sealedBelow);
   }
 
-  /** Batch ids with a manifest of any entity, after `after` (exclusive), ascending. */
-  async batchIds(after?: BatchId): Promise<BatchId[]> {
-    const ids = new Set<BatchId>();
-    for (const entity of ENTITIES) {
-      const sample = this.lifecycle.manifestKey(entity, '20000101T0000' as BatchId);
-      const prefix = sample.slice(0, -'20000101T0000.json'.length);
-      for await (const object of this.store.list(prefix)) {
-        if (!object.key.endsWith('.json')) continue;
-        const id = object.key.slice(prefix.length, -'.json'.length) as BatchId;
-        if (/^\d{8}T\d{4}$/.test(id) && (after === undefined || id > after)) ids.add(id);
-      }
-    }
-    return [...ids].sort();
+  /** Batch ids with a manifest of any entity, after `after` (exclusive), ascending; the listing starts there. */
+  batchIds(after?: BatchId): Promise<BatchId[]> {
+    return manifestBatchIds(this.lifecycle, after === undefined ? {} : { after });
   }
 
   async entry(batchId: BatchId, audits?: readonly TaskAudit[]): Promise<Omit<SequenceEntry, 'stale'>> {
@@ -174,11 +224,12 @@ export class Sequence {
     };
   }
 
-  /** The batches after `settledThrough`, with their state, staleness and failures. */
+  /** The batches after `settledThrough`, with their state, staleness and failures (their task rows in one query). */
   async view(): Promise<SequenceView> {
     const { value: record } = await this.read();
     const ids = await this.batchIds(record.settledThrough);
-    const raw = await Promise.all(ids.map((id) => this.entry(id)));
+    const audits = await this.warehouse.readTasksOf(ids);
+    const raw = await Promise.all(ids.map((id) => this.entry(id, audits.get(id) ?? [])));
     const entries: SequenceEntry[] = [];
     let latestEarlierStart = 0;
     for (const e of raw) {
@@ -211,13 +262,26 @@ export class Sequence {
   async reopen(batchId: BatchId): Promise<void> {
     const { value } = await this.read();
     if (value.settledThrough === undefined || value.settledThrough < batchId) return;
-    const earlier = (await this.batchIds()).filter((id) => id < batchId);
-    const below = earlier.at(-1);
+    const below = await this.settledBelow(batchId);
     await this.update((r) => {
       if (r.settledThrough === undefined || r.settledThrough < batchId) return undefined;
       const { settledThrough: _dropped, ...rest } = r;
       return below === undefined ? rest : { ...rest, settledThrough: below };
     });
+  }
+
+  /**
+   * What `settledThrough` becomes when it is lowered below `batchId`: the latest batch before it, looked for in
+   * the day before it (a listing of that day only), else the minute before it. Every batch up to either is
+   * one before `batchId`, all of them settled, which is all the mark promises.
+   */
+  private async settledBelow(batchId: BatchId): Promise<BatchId | undefined> {
+    const at = parseBatchId(batchId).getTime();
+    const dayBefore = at - 24 * HOUR_MS;
+    const minuteBefore = at - 60_000;
+    if (minuteBefore < 0) return undefined;
+    const earlier = await manifestBatchIds(this.lifecycle, { ...(dayBefore >= 0 ? { after: formatBatchId(new Date(dayBefore)) } : {}), through: formatBatchId(new Date(minuteBefore)) });
+    return earlier.at(-1) ?? formatBatchId(new Date(minuteBefore));
   }
 
   /**
@@ -228,10 +292,11 @@ export class Sequence {
     for (let i = 0; i < 3; i++) {
       const current = await this.read();
       const ids = await this.batchIds(current.value.settledThrough);
+      const audits = await this.warehouse.readTasksOf(ids);
       let through: BatchId | undefined;
       let latestEarlierStart = 0;
       for (const id of ids) {
-        const e = await this.entry(id);
+        const e = await this.entry(id, audits.get(id) ?? []);
         const started = e.transformStartedAt?.getTime();
         if (!e.transformed || started === undefined || started < latestEarlierStart) break;
         if (ENTITIES.some((entity) => e.entities[entity] === undefined)) break;

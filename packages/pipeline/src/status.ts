@@ -4,7 +4,7 @@ import type { BatchId } from '@batchline/batch-id';
 import { type BatchLifecycle, CorruptObjectError, type EntityStatus } from '@batchline/s3-lifecycle';
 import type { TaskAudit, Warehouse } from '@batchline/snowflake-loader';
 import { ENTITIES, TASK_NAMES } from './config.js';
-import { Sequence, reasonFor, wayOutFor } from './sequence.js';
+import { Sequence, type SequenceView, newestBatchIds, readSequenceRecord, reasonFor, wayOutFor } from './sequence.js';
 
 // cli-table3 (and string-width behind it) loads when a table is first rendered, not when the library is imported.
 const requireHere = createRequire(import.meta.url);
@@ -63,13 +63,39 @@ function overallState(entities: Record<string, string>, tasks: TaskAudit[] | und
   return 'claimed';
 }
 
-/** Batches by state and files waiting in landing. `limit` keeps the newest batches. */
+/**
+ * Batches by state and files waiting in landing. `limit` keeps the newest batches. It reads the manifests and
+ * task rows of the batches it shows (and the sequence's, after `settledThrough`), never the whole history: the
+ * newest ids come from a listing that starts near the sequence's newest batch, and the task rows of every shown
+ * batch from one query.
+ */
 export async function pipelineStatus(
   lifecycle: BatchLifecycle,
   warehouse: Warehouse | undefined,
   options: { batchId?: BatchId; limit?: number } = {},
 ): Promise<PipelineStatus> {
-  const statuses: EntityStatus[] = await Promise.all(ENTITIES.map((e) => lifecycle.status(e)));
+  // status only reads, and one bad manifest must not hide the rest: the sequence is left out, saying why.
+  let sequenceError: string | undefined;
+  const view = warehouse
+    ? await new Sequence(lifecycle, warehouse).view().catch((error: unknown) => {
+        if (!(error instanceof CorruptObjectError)) throw error;
+        sequenceError = error.message;
+        return undefined;
+      })
+    : undefined;
+  const sequence = view ? sequenceStatusOf(view) : undefined;
+  const holder = sequence?.holdingBack?.batchId;
+  let ids: BatchId[];
+  if (options.batchId) ids = [options.batchId];
+  else {
+    // Where the newest batches are (the latest seal); an unreadable record only costs a longer listing here.
+    const record = view?.record ?? (await readSequenceRecord(lifecycle).then((r) => r.value, () => undefined));
+    const anchor = record?.sealedBelow;
+    ids = (await newestBatchIds(lifecycle, options.limit ?? 20, anchor)).reverse();
+    // The batch holding the others back is always shown, however old.
+    if (holder && !ids.includes(holder)) ids.push(holder);
+  }
+  const statuses: EntityStatus[] = await Promise.all(ENTITIES.map((e) => lifecycle.status(e, { batchIds: ids })));
   const corrupt = statuses.flatMap((s) => s.corrupt ?? []);
   const landing: Record<string, { files: number; bytes: number }> = {};
   const skipped: Record<string, SkippedKeyStatus[]> = {};
@@ -79,32 +105,21 @@ export async function pipelineStatus(
     const keys = (s.skipped ?? []).map((k) => ({ key: k.key, reason: k.reason }));
     if (keys.length > 0) skipped[s.entity] = keys;
     for (const b of s.batches) {
-      if (options.batchId && b.batchId !== options.batchId) continue;
+      if (!ids.includes(b.batchId)) continue; // an open batch the lifecycle read for landing/, not one shown
       const row = byBatch.get(b.batchId) ?? {};
       row[s.entity] = `${b.state} (${b.files} files)`;
       byBatch.set(b.batchId, row);
     }
   }
   if (options.batchId && !byBatch.has(options.batchId)) byBatch.set(options.batchId, {});
-  // status only reads, and one bad manifest must not hide the rest: the sequence is left out, saying why.
-  let sequenceError: string | undefined;
-  const sequence = warehouse
-    ? await sequenceStatus(lifecycle, warehouse).catch((error: unknown) => {
-        if (!(error instanceof CorruptObjectError)) throw error;
-        sequenceError = error.message;
-        return undefined;
-      })
-    : undefined;
-  // The batch holding the others back is always shown, however old.
-  const ids = [...byBatch.keys()].sort().reverse().slice(0, options.limit ?? 20);
-  const holder = sequence?.holdingBack?.batchId;
-  if (holder && byBatch.has(holder) && !ids.includes(holder) && !options.batchId) ids.push(holder);
+  const shown = ids.filter((id) => byBatch.has(id));
+  const audits = warehouse ? await warehouse.readTasksOf(shown) : undefined;
   const batches: BatchStatusRow[] = [];
-  for (const batchId of ids) {
+  for (const batchId of shown) {
     const entities = byBatch.get(batchId)!;
-    const audits = warehouse ? await warehouse.readTasks(batchId) : undefined;
-    const tasks = audits ? Object.fromEntries(audits.map((a) => [a.task, a.state])) : undefined;
-    let state = Object.keys(entities).length === 0 && (!audits || audits.length === 0) ? 'unknown batch' : overallState(entities, audits);
+    const rows = audits?.get(batchId);
+    const tasks = rows ? Object.fromEntries(rows.map((a) => [a.task, a.state])) : undefined;
+    let state = Object.keys(entities).length === 0 && (!rows || rows.length === 0) ? 'unknown batch' : overallState(entities, rows);
     if (holder && batchId > holder && sequence?.waiting.includes(batchId) && !/failed|running/.test(state)) state = `waiting for ${holder}`;
     if (holder === batchId) state = `${state} (holds the sequence back)`;
     batches.push({ batchId, entities, ...(tasks ? { tasks } : {}), state });
@@ -121,7 +136,10 @@ export async function pipelineStatus(
 
 /** The sequence as `status` shows it: read-only. */
 export async function sequenceStatus(lifecycle: BatchLifecycle, warehouse: Warehouse): Promise<SequenceStatus> {
-  const view = await new Sequence(lifecycle, warehouse).view();
+  return sequenceStatusOf(await new Sequence(lifecycle, warehouse).view());
+}
+
+function sequenceStatusOf(view: SequenceView): SequenceStatus {
   const pending = view.entries.filter((e) => !e.transformed || e.stale);
   const first = pending[0];
   return {

@@ -145,21 +145,21 @@ export function statusPageData(input: {
   };
 }
 
-/** The warehouse with `readTasks` remembered per batch, so the status and the page read each batch once. */
+/** The warehouse with task rows remembered per batch, so the status and the page read each batch once. */
 function rememberingTasks(warehouse: Warehouse): Warehouse {
-  const seen = new Map<string, Promise<TaskAudit[]>>();
+  const seen = new Map<BatchId, Promise<TaskAudit[]>>();
+  const readTasksOf = (batchIds: readonly BatchId[]): Promise<Map<BatchId, TaskAudit[]>> => {
+    const missing = [...new Set(batchIds)].filter((id) => !seen.has(id));
+    if (missing.length > 0) {
+      const read = warehouse.readTasksOf(missing);
+      for (const id of missing) seen.set(id, read.then((rows) => rows.get(id) ?? []));
+    }
+    return Promise.all(batchIds.map(async (id) => [id, await seen.get(id)!] as const)).then((pairs) => new Map(pairs));
+  };
   return new Proxy(warehouse, {
     get(target, property) {
-      if (property === 'readTasks') {
-        return (batchId: BatchId) => {
-          let rows = seen.get(batchId);
-          if (!rows) {
-            rows = target.readTasks(batchId);
-            seen.set(batchId, rows);
-          }
-          return rows;
-        };
-      }
+      if (property === 'readTasksOf') return readTasksOf;
+      if (property === 'readTasks') return async (batchId: BatchId) => (await readTasksOf([batchId])).get(batchId) ?? [];
       const value = Reflect.get(target, property, target) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -174,13 +174,7 @@ export async function collectStatusPage(
 ): Promise<StatusPageData> {
   const remembering = rememberingTasks(warehouse);
   const status = await pipelineStatus(lifecycle, remembering, { limit: options.limit, ...(options.batchId ? { batchId: options.batchId } : {}) });
-  const audits = new Map<string, readonly TaskAudit[]>();
-  // Batches the status did not read yet (a few at a time: Snowflake answers each in a round trip).
-  const ids = status.batches.map((b) => b.batchId);
-  for (let i = 0; i < ids.length; i += 8) {
-    const chunk = ids.slice(i, i + 8);
-    const rows = await Promise.all(chunk.map((id) => remembering.readTasks(id)));
-    chunk.forEach((id, j) => audits.set(id, rows[j]!));
-  }
+  // The status read the shown batches' rows already (one query): remembered, not read again.
+  const audits: ReadonlyMap<string, readonly TaskAudit[]> = await remembering.readTasksOf(status.batches.map((b) => b.batchId));
   return statusPageData({ status, audits, store: options.store, warehouse: options.warehouse });
 }
