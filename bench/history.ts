@@ -5,6 +5,7 @@
 //
 //   npm run build && npx tsx bench/history.ts                  (100 batches: about 10 million orders of history)
 //   npx tsx bench/history.ts --batches 10 --orders 20000       (a quick look)
+//   npx tsx bench/history.ts --oracle                          (then compares the curated table with the Python oracle)
 //
 // Data (generated per batch, written as headerless Firehose-shaped objects straight into landing/): order keys
 // grow batch by batch; 3% of a batch's lines re-send lines of the previous batch (at-least-once delivery); statuses
@@ -12,6 +13,7 @@
 // ones, and 1% of its orders belong to customers that arrive only in the next batch (late customers).
 // Prints each task's time per batch, then per task median(last 3) / median(first 3) (target <= 1.3), the
 // warehouse size and the time of `status` (pipelineStatus) at the start and at the end.
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -20,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { pipelineStatus, runBatch, type RunReport } from '@batchline/pipeline';
 import { createBatchLifecycle, openObjectStore } from '@batchline/s3-lifecycle';
 import { openWarehouse } from '@batchline/snowflake-loader';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     customers: { type: 'string', default: '20000' },
     dir: { type: 'string', default: path.resolve(import.meta.dirname, '.data', 'history') },
     keep: { type: 'boolean', default: false },
+    oracle: { type: 'boolean', default: false },
   },
 });
 const positive = (name: string, text: string) => {
@@ -179,4 +183,36 @@ const files = await readdir(DIR);
 console.log(`\nwarehouse: ${((await sizeOf(DB)) / 2 ** 20).toFixed(1)} MiB after ${BATCHES} batches (${files.join(', ')})`);
 console.log(`status: ${statusEarly.toFixed(0)} ms after 3 batches, ${statusLate.toFixed(0)} ms after ${BATCHES}`);
 console.log(`worst task ratio ${worst.toFixed(2)} (${worst <= 1.3 ? 'meets' : 'misses'} the 1.3 target); load now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+if (args.oracle) {
+  // Not speed: the whole curated table against the pipeline's independent Python oracle (csv + decimal) over the
+  // files each batch pinned, row for row (packages/pipeline/test/oracle/curated.py; a few minutes for 100 batches).
+  const oracleScript = path.resolve(import.meta.dirname, '../packages/pipeline/test/oracle/curated.py');
+  const oracleFile = path.join(DIR, 'oracle.txt');
+  const warehouseFile = path.join(DIR, 'curated.txt');
+  // Millions of lines: both sides go to files and are compared sorted (LC_ALL=C sort, cmp), not held in memory.
+  execFileSync('sh', ['-c', 'python3 "$0" "$1" | LC_ALL=C sort > "$2"', oracleScript, STORE, oracleFile], { stdio: 'inherit' });
+  const instance = await DuckDBInstance.create(DB, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  await connection.run(
+    `COPY (SELECT BATCH_ID || '|' || CUSTOMER_KEY::VARCHAR || '|' || to_json(CUSTOMER_NAME)::VARCHAR || '|' || strftime(ORDER_DATE, '%Y-%m-%d') || '|' || ORDER_TOTAL_PRICE::VARCHAR
+       FROM ORDER_CUSTOMER_DATE_PRICE) TO '${warehouseFile.replaceAll("'", "''")}' (HEADER false, QUOTE '', DELIMITER '\t')`,
+  );
+  connection.closeSync();
+  instance.closeSync();
+  execFileSync('sh', ['-c', 'LC_ALL=C sort -o "$0" "$0"', warehouseFile]);
+  const lines = (file: string) => Number(execFileSync('sh', ['-c', 'wc -l < "$0"', file], { encoding: 'utf8' }).trim());
+  let same = true;
+  try {
+    execFileSync('cmp', ['-s', oracleFile, warehouseFile]);
+  } catch {
+    same = false;
+  }
+  console.log(
+    same
+      ? `oracle: the curated table equals the Python oracle, ${lines(warehouseFile).toLocaleString('en')} rows`
+      : `oracle: MISMATCH: ${lines(warehouseFile)} curated rows against the oracle's ${lines(oracleFile)} (diff ${oracleFile} ${warehouseFile})`,
+  );
+  if (!same) process.exitCode = 1;
+}
 if (!args.keep) await rm(DIR, { recursive: true, force: true });
