@@ -63,6 +63,38 @@ afterEach(async () => {
   await db.dispose();
 });
 
+describe('closing the DuckDB warehouse', () => {
+  it('waits for a transaction still running (an attempt the runner stopped waiting for), then the file opens whole', async () => {
+    const files = await putBatch(store, SCENARIO[0]!);
+    const wh = await openWarehouse(db.url, { files: store.inPlace });
+    await wh.setup();
+    const id = toBatchId(B1);
+    await Promise.all([
+      wh.load({ entity: 'orders', batchId: id, files: files.orders, onError: 'abort' }),
+      wh.load({ entity: 'customers', batchId: id, files: files.customers, onError: 'abort' }),
+    ]);
+    const events: string[] = [];
+    // Not awaited, like an abandoned attempt: the transform, then close() while it runs.
+    const transform = wh.transform(id).then((r) => {
+      events.push('transformed');
+      return r;
+    });
+    await wh.close();
+    events.push('closed');
+    expect((await transform).curatedRows).toBeGreaterThan(0);
+    expect(events).toEqual(['transformed', 'closed']);
+    // A new transaction after close is refused, by name.
+    await expect(wh.transform(id)).rejects.toThrow(/closed/);
+    // What the transform committed is there, read by another instance.
+    const instance = await DuckDBInstance.create(db.file);
+    const connection = await instance.connect();
+    const rows = (await connection.runAndReadAll(`SELECT COUNT(*)::INTEGER AS N FROM ORDER_CUSTOMER_DATE_PRICE WHERE BATCH_ID = '${B1}'`)).getRowObjectsJson();
+    connection.closeSync();
+    instance.closeSync();
+    expect(rows).toEqual([{ N: (await transform).curatedRows }]);
+  });
+});
+
 describe('DuckDB end to end: load, transform, audit', () => {
   it('counts each fulfilled order once, with the latest customer name, late customers included', async () => {
     await withWarehouse(db.url, store.inPlace, async (wh) => {

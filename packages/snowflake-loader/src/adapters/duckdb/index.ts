@@ -251,11 +251,27 @@ class DuckDbWarehouse implements Warehouse, SqlEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A transaction still running (an attempt the runner stopped waiting for) finishes or rolls back first:
+    // closing the instance under it can leave the file unreadable.
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
     this.instance.closeSync();
   }
 
-  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-    if (this.closed) throw new WarehouseConfigError('The warehouse is closed');
+  /** Transactions in flight, so close() waits for them. */
+  private readonly active = new Set<Promise<unknown>>();
+
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WarehouseConfigError('The warehouse is closed'));
+    const running = this.runTransaction(fn);
+    this.active.add(running);
+    void running.then(
+      () => this.active.delete(running),
+      () => this.active.delete(running),
+    );
+    return running;
+  }
+
+  private async runTransaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
     const connection = await this.instance.connect();
     try {
       const session = new DuckDbSession(connection, this.duck);
