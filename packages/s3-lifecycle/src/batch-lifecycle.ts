@@ -501,13 +501,7 @@ class StoreBatchLifecycle implements BatchLifecycle {
   }
 
   private async manifestIds(entity: string): Promise<BatchId[]> {
-    const prefix = this.manifestsPrefix(entity);
-    const ids: BatchId[] = [];
-    for await (const object of this.store.list(prefix)) {
-      const id = object.key.slice(prefix.length, -'.json'.length);
-      if (object.key.endsWith('.json') && isBatchId(id)) ids.push(id);
-    }
-    return ids.sort();
+    return (await this.everyManifestId(entity, [])).sort();
   }
 
   // ---- archive -------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ export function inlineBatch(batchId: BatchId) {
 }
 
 export async function writeBatchState(session: SqlSession, entity: Entity, batchId: BatchId): Promise<void> {
-  await runAll(session, renderStatements(byEntity[entity].state, { BATCH_ID: inlineBatchId(batchId), BATCH_NO: inlineBatchNo(batchId) }));
+  await runAll(session, renderStatements(byEntity[entity].state, inlineBatch(batchId)));
 }
 
 /**
@@ -118,7 +118,7 @@ export async function readTasksOf(engine: SqlEngine, batchIds: readonly BatchId[
 export async function transform(engine: SqlEngine, batchId: BatchId): Promise<TransformResult> {
   assertBatchId(batchId);
   const startedAt = new Date();
-  const inline = { BATCH_ID: inlineBatchId(batchId), BATCH_NO: inlineBatchNo(batchId) };
+  const inline = inlineBatch(batchId);
   return engine.transaction(async (session) => {
     await runAll(session, renderStatements(common.transform, inline));
     const { rows } = await session.run(renderStatement(common.transformSummary, inline));

@@ -10,6 +10,7 @@ import { toBatchId } from '@batchline/batch-id';
 import { createTestStore, type TestStore } from './support/files.js';
 import { expectedForBatch, prng, type CustomerLine, type ModelBatch, type OrderLine } from './support/model.js';
 import { loadAndTransform, putBatch, snapshotTables, tempDbPath, withWarehouse } from './support/warehouse.js';
+import type { Warehouse } from '../src/index.js';
 
 /** Tables that grow by a batch's worth per batch: a per-batch statement reads them only at BATCH_ID = <batch>. */
 const PER_BATCH_TABLES = new Set(['ORDERS_RAW', 'CUSTOMERS_RAW', 'LOAD_REJECTS', 'ORDER_LEDGER', 'ORDER_CUSTOMER_DATE_PRICE', 'BATCH_AUDIT']);
@@ -204,92 +205,105 @@ describe('the state tables keep the documented semantics', () => {
 
   it('a warehouse from before the state tables: setup backfills them once, and every later batch comes out as in a clean run', async () => {
     const batches = generated(4, 5);
-    const manifests: Awaited<ReturnType<typeof putBatch>>[] = [];
-    for (const batch of batches) manifests.push(await putBatch(store, batch));
-    const clean = await tempDbPath();
-    try {
-      await withWarehouse(clean.url, store.inPlace, async (wh) => {
-        for (const [i, batch] of batches.entries()) await loadAndTransform(wh, batch.id, manifests[i]!);
-      });
-
-      await withWarehouse(db.url, store.inPlace, async (wh) => {
-        for (const [i, batch] of batches.entries()) if (i < 2) await loadAndTransform(wh, batch.id, manifests[i]!);
-      });
+    await acrossMigration(batches, 2, {
       // The older schema: no state tables, no marker (raw, ledger and curated rows are what the old code wrote).
-      const instance = await DuckDBInstance.create(db.file);
-      const connection = await instance.connect();
-      for (const table of [...STATE_TABLES, 'BATCHLINE_MIGRATIONS']) await connection.run(`DROP TABLE ${table}`);
-      connection.closeSync();
-      instance.closeSync();
-
-      await withWarehouse(db.url, store.inPlace, async (wh) => {
-        await wh.setup(); // a second setup is a no-op (withWarehouse ran the first)
-        for (const [i, batch] of batches.entries()) if (i >= 2) await loadAndTransform(wh, batch.id, manifests[i]!);
-      });
-      expect(await snapshotTables(db.file)).toEqual(await snapshotTables(clean.file));
-      const state = async (file: string) => {
-        const i = await DuckDBInstance.create(file);
-        const conn = await i.connect();
-        const out: Record<string, unknown[]> = {};
-        for (const table of STATE_TABLES) out[table] = (await conn.runAndReadAll(`SELECT * FROM ${table} ORDER BY ALL`)).getRowObjectsJson();
-        out.MARKERS = (await conn.runAndReadAll('SELECT NAME FROM BATCHLINE_MIGRATIONS')).getRowObjectsJson();
-        conn.closeSync();
-        i.closeSync();
-        return out;
-      };
-      const migratedState = await state(db.file);
-      expect(migratedState).toEqual(await state(clean.file));
-      expect(migratedState.MARKERS).toEqual([{ NAME: 'state-tables-3' }]);
-      expect(migratedState.ORDER_ARRIVALS!.length).toBeGreaterThan(0);
-    } finally {
-      await clean.dispose();
-    }
+      olderSchema: async (connection) => {
+        for (const table of [...STATE_TABLES, 'BATCHLINE_MIGRATIONS']) await connection.run(`DROP TABLE ${table}`);
+      },
+      compare: async (migrated, clean) => {
+        const state = async (file: string) => {
+          const out: Record<string, unknown[]> = {};
+          for (const table of STATE_TABLES) out[table] = await rowsOf(file, `SELECT * FROM ${table} ORDER BY ALL`);
+          out.MARKERS = await rowsOf(file, 'SELECT NAME FROM BATCHLINE_MIGRATIONS');
+          return out;
+        };
+        const migratedState = await state(migrated);
+        expect(migratedState).toEqual(await state(clean));
+        expect(migratedState.MARKERS).toEqual([{ NAME: 'state-tables-3' }]);
+        expect(migratedState.ORDER_ARRIVALS!.length).toBeGreaterThan(0);
+      },
+    });
   });
 
   it('a warehouse of the previous release (no ledger names, resolved orphans or raw BATCH_NO): setup migrates it in place', async () => {
     const batches = generated(5, 11);
-    const manifests: Awaited<ReturnType<typeof putBatch>>[] = [];
-    for (const batch of batches) manifests.push(await putBatch(store, batch));
-    const clean = await tempDbPath();
-    try {
-      await withWarehouse(clean.url, store.inPlace, async (wh) => {
-        for (const [i, batch] of batches.entries()) await loadAndTransform(wh, batch.id, manifests[i]!);
-      });
-      await withWarehouse(db.url, store.inPlace, async (wh) => {
-        for (const [i, batch] of batches.entries()) if (i < 3) await loadAndTransform(wh, batch.id, manifests[i]!);
-      });
+    await acrossMigration(batches, 3, {
       // What the previous release left: the state tables, no CUSTOMER_NAME / RESOLVED_BATCH_NO, no BATCH_NO on the raw
       // tables, marker state-tables-2.
-      const instance = await DuckDBInstance.create(db.file);
-      const connection = await instance.connect();
-      const resolvedBefore = (await connection.runAndReadAll('SELECT COUNT(*)::INTEGER AS N FROM ORDERS_WAITING WHERE RESOLVED_BATCH_NO IS NOT NULL')).getRowObjectsJson();
-      await connection.run('ALTER TABLE ORDER_LEDGER DROP COLUMN CUSTOMER_NAME');
-      await connection.run('ALTER TABLE ORDERS_WAITING DROP COLUMN RESOLVED_BATCH_NO');
-      await connection.run('ALTER TABLE ORDERS_RAW DROP COLUMN BATCH_NO');
-      await connection.run('ALTER TABLE CUSTOMERS_RAW DROP COLUMN BATCH_NO');
-      await connection.run("UPDATE BATCHLINE_MIGRATIONS SET NAME = 'state-tables-2'");
-      connection.closeSync();
-      instance.closeSync();
-      // The generated batches have orphans resolved within the first three batches (else the check proves nothing).
-      expect(resolvedBefore[0]!.N).toBeGreaterThan(0);
-
-      await withWarehouse(db.url, store.inPlace, async (wh) => {
-        for (const [i, batch] of batches.entries()) if (i >= 3) await loadAndTransform(wh, batch.id, manifests[i]!);
+      olderSchema: async (connection) => {
+        const resolvedBefore = (await connection.runAndReadAll('SELECT COUNT(*)::INTEGER AS N FROM ORDERS_WAITING WHERE RESOLVED_BATCH_NO IS NOT NULL')).getRowObjectsJson();
+        // The generated batches have orphans resolved within the first three batches (else the check proves nothing).
+        expect(resolvedBefore[0]!.N).toBeGreaterThan(0);
+        await connection.run('ALTER TABLE ORDER_LEDGER DROP COLUMN CUSTOMER_NAME');
+        await connection.run('ALTER TABLE ORDERS_WAITING DROP COLUMN RESOLVED_BATCH_NO');
+        await connection.run('ALTER TABLE ORDERS_RAW DROP COLUMN BATCH_NO');
+        await connection.run('ALTER TABLE CUSTOMERS_RAW DROP COLUMN BATCH_NO');
+        await connection.run("UPDATE BATCHLINE_MIGRATIONS SET NAME = 'state-tables-2'");
+      },
+      afterLoads: async (wh) => {
         // A replay of a migrated batch gives what the clean run gave.
         expect(await wh.transform(toBatchId(batches[1]!.id))).toMatchObject({ pendingOrphans: expectedForBatch(batches, batches[1]!.id).pending });
-      });
-      expect(await snapshotTables(db.file)).toEqual(await snapshotTables(clean.file));
-      const waiting = async (file: string) => {
-        const i = await DuckDBInstance.create(file);
-        const conn = await i.connect();
-        const rows = (await conn.runAndReadAll('SELECT * FROM ORDERS_WAITING ORDER BY ALL')).getRowObjectsJson();
-        conn.closeSync();
-        i.closeSync();
-        return rows;
-      };
-      expect(await waiting(db.file)).toEqual(await waiting(clean.file));
-    } finally {
-      await clean.dispose();
-    }
+      },
+      compare: async (migrated, clean) => {
+        const waiting = (file: string) => rowsOf(file, 'SELECT * FROM ORDERS_WAITING ORDER BY ALL');
+        expect(await waiting(migrated)).toEqual(await waiting(clean));
+      },
+    });
   });
 });
+
+/** Rows of one query, read by an instance of its own. */
+async function rowsOf(file: string, sql: string): Promise<unknown[]> {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJson();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * The batches run into a clean warehouse, and into `db` where the first `before` of them ran under an older schema
+ * (`olderSchema` turns the warehouse into one): setup migrates it, the rest of the batches run, and every data table
+ * must equal the clean run's, row for row; then `compare` checks what is particular to the migration.
+ */
+async function acrossMigration(
+  batches: ModelBatch[],
+  before: number,
+  steps: {
+    olderSchema: (connection: DuckDBConnection) => Promise<void>;
+    afterLoads?: (wh: Warehouse) => Promise<void>;
+    compare: (migrated: string, clean: string) => Promise<void>;
+  },
+): Promise<void> {
+  const manifests: Awaited<ReturnType<typeof putBatch>>[] = [];
+  for (const batch of batches) manifests.push(await putBatch(store, batch));
+  const clean = await tempDbPath();
+  try {
+    await withWarehouse(clean.url, store.inPlace, async (wh) => {
+      for (const [i, batch] of batches.entries()) await loadAndTransform(wh, batch.id, manifests[i]!);
+    });
+    await withWarehouse(db.url, store.inPlace, async (wh) => {
+      for (const [i, batch] of batches.entries()) if (i < before) await loadAndTransform(wh, batch.id, manifests[i]!);
+    });
+    const instance = await DuckDBInstance.create(db.file);
+    const connection = await instance.connect();
+    try {
+      await steps.olderSchema(connection);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    await withWarehouse(db.url, store.inPlace, async (wh) => {
+      await wh.setup(); // a second setup is a no-op (withWarehouse ran the first)
+      for (const [i, batch] of batches.entries()) if (i >= before) await loadAndTransform(wh, batch.id, manifests[i]!);
+      await steps.afterLoads?.(wh);
+    });
+    expect(await snapshotTables(db.file)).toEqual(await snapshotTables(clean.file));
+    await steps.compare(db.file, clean.file);
+  } finally {
+    await clean.dispose();
+  }
+}
