@@ -522,18 +522,7 @@ export function describeMultiBatch(
       await land(store, `${root}orders/landing/`, makeLandingFiles(5));
       // An open claim, not asked for, holds 5 files still in landing/.
       const open = toBatchId('20260102T0000');
-      let release!: () => void;
-      const paused = new Promise<void>((resolve) => (release = resolve));
-      let reached!: () => void;
-      const atMove = new Promise<void>((resolve) => (reached = resolve));
-      const pausing = new InstrumentedStore(store, {
-        async before(method) {
-          if (method === 'copy' || method === 'move') {
-            reached();
-            await paused;
-          }
-        },
-      });
+      const { pausing, atMove, release } = pausedAtFirstMove(store);
       const claiming = lifecycle(root, pausing).claim('orders', open);
       await atMove;
       await land(store, `${root}orders/landing/`, [{ path: 'late/one.csv', bytes: Buffer.from('1,2,3\n') }]);
@@ -588,18 +577,7 @@ export function describeMultiBatch(
       await store.put(`${root}_batchline/manifests/orders/${B}.json`, '{"version": 1, "entity": "orders", "batch');
       await land(store, `${root}orders/landing/`, makeLandingFiles(5));
       // Hold a claim of C after its manifest is written, with its files still in landing/.
-      let release!: () => void;
-      const paused = new Promise<void>((resolve) => (release = resolve));
-      let reached!: () => void;
-      const atMove = new Promise<void>((resolve) => (reached = resolve));
-      const pausing = new InstrumentedStore(store, {
-        async before(method) {
-          if (method === 'copy' || method === 'move') {
-            reached();
-            await paused;
-          }
-        },
-      });
+      const { pausing, atMove, release } = pausedAtFirstMove(store);
       const claiming = lifecycle(root, pausing, { lease: { owner: 'runner-c' } }).claim('orders', C);
       await atMove;
       const reader = new InstrumentedStore(store);
@@ -622,4 +600,21 @@ export function describeMultiBatch(
       expect(reader.counts.put + reader.counts.putIfAbsent + reader.counts.putIfMatch).toBe(0);
     });
   });
+}
+
+/** A store whose copies and moves wait until `release()`; `atMove` settles when the first one arrives. */
+function pausedAtFirstMove(store: ObjectStore): { pausing: InstrumentedStore; atMove: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const paused = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const atMove = new Promise<void>((resolve) => (reached = resolve));
+  const pausing = new InstrumentedStore(store, {
+    async before(method) {
+      if (method === 'copy' || method === 'move') {
+        reached();
+        await paused;
+      }
+    },
+  });
+  return { pausing, atMove, release };
 }
