@@ -8,17 +8,17 @@
 // N more are landed and claimed by two batches at once (ours: both must finish, with disjoint manifests
 // covering all N files, which is checked). It prints wall times per round, the medians and the ratio
 // two-at-once / one-alone. Pinning (listing landing/ and writing the manifest) is serialized; the moves are not.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { type BatchId, toBatchId } from '@batchline/batch-id';
 import { FileObjectStore, type ObjectStore, S3ObjectStore, createBatchLifecycle, createS3Client } from '@batchline/s3-lifecycle';
+import { startS3ServerProcess } from './s3-server-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,15 +81,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function startServer(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script = path.join(import.meta.dirname, 's3-lifecycle-server.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`S3 server exited with ${code}`)));
-  });
-  return { endpoint: (JSON.parse(first) as { endpoint: string }).endpoint, child };
-}
 
 const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 console.log(`${N} objects per claim run, ${cpus().length} cores, Node ${process.version}, ${ROUNDS} round(s); ${load()}`);
@@ -111,7 +102,7 @@ if (only.has('s3')) {
       process.env.AWS_ACCESS_KEY_ID ??= `BENCH${randomUUID().replaceAll('-', '').slice(0, 12).toUpperCase()}`;
       process.env.AWS_SECRET_ACCESS_KEY ??= randomUUID();
       process.env.AWS_REGION ??= 'us-east-1';
-      const { endpoint, child } = await startServer();
+      const { endpoint, child } = await startS3ServerProcess();
       const client = createS3Client({ endpoint });
       await client.send(new CreateBucketCommand({ Bucket: 'batchline-bench' }));
       client.destroy();

@@ -14,17 +14,17 @@
 // /proc, sampled every 20 ms; ours also reports its getrusage maxRSS). Each tool runs with its default
 // parallelism (aws: 10 requests, rclone: 4 transfers + 8 checkers, ours: 64). Credentials are generated
 // for the run and handed to every tool through the environment.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { toBatchId } from '@batchline/batch-id';
 import { S3ObjectStore, createS3Client } from '@batchline/s3-lifecycle';
+import { startS3ServerProcess } from './s3-server-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -78,15 +78,6 @@ delete process.env.AWS_PROFILE;
 // The endpoint is plain http on loopback; a CA bundle from the environment only trips rclone up.
 delete process.env.AWS_CA_BUNDLE;
 
-async function startServer(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script = path.join(import.meta.dirname, 's3-lifecycle-server.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`S3 server exited with ${code}`)));
-  });
-  return { endpoint: (JSON.parse(first) as { endpoint: string }).endpoint, child };
-}
 
 function firehosePath(i: number): string {
   const t = new Date(Date.UTC(2026, 0, 2, 2, 0, 0) + i * 360);
@@ -95,7 +86,7 @@ function firehosePath(i: number): string {
   return `${t.getUTCFullYear()}/${p(t.getUTCMonth() + 1)}/${p(t.getUTCDate())}/${p(t.getUTCHours())}/orders-stream-1-${stamp}-${randomUUID()}`;
 }
 
-const { endpoint, child } = await startServer();
+const { endpoint, child } = await startS3ServerProcess();
 const client = createS3Client({ endpoint });
 await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 client.destroy();
